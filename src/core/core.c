@@ -1,0 +1,1 @@
+/* purple-otr - GPL-2.0-or-later (in progress) */
