@@ -1,1 +1,298 @@
-/* purple-otr - GPL-2.0-or-later (in progress) */
+/* purple-otr - GPL-2.0-or-later
+ * Core: the one engine of the process (libotr user state, files, signals). */
+#include "i18n.h"
+#include "core.h"
+
+#include <string.h>
+#include <libotr/privkey.h>
+#include <libotr/instag.h>
+
+#include "commands.h"
+#include "ops.h"
+#include "policy.h"
+#include "session.h"
+#include "store.h"
+
+/* Why one state for the whole process: libotr keeps keys, contexts and
+ * fingerprints in an OtrlUserState; two of them would answer the same
+ * peer with two different sessions and corrupt both. The UI plugins link
+ * this library and so reach the very same state. */
+static OtrlUserState core_us = NULL;
+static PurplePlugin *core_plugin = NULL;
+static char *path_keys = NULL;
+static char *path_fingerprints = NULL;
+static char *path_instags = NULL;
+static gboolean otrl_ready = FALSE;
+
+G_DEFINE_QUARK(potr-error-quark, potr_error)
+
+OtrlUserState
+potr_core_userstate(void)
+{
+    return core_us;
+}
+
+const OtrlMessageAppOps *
+potr_core_ops(void)
+{
+    return &potr_ops;
+}
+
+void *
+potr_core_handle(void)
+{
+    return core_plugin;
+}
+
+const char *
+potr_core_path_keys(void)
+{
+    return path_keys;
+}
+
+const char *
+potr_core_path_fingerprints(void)
+{
+    return path_fingerprints;
+}
+
+const char *
+potr_core_path_instags(void)
+{
+    return path_instags;
+}
+
+const char *
+potr_level_name(PotrLevel level)
+{
+    switch (level) {
+    case POTR_LEVEL_UNVERIFIED:
+        return _("Unverified");
+    case POTR_LEVEL_PRIVATE:
+        return _("Private");
+    case POTR_LEVEL_FINISHED:
+        return _("Finished");
+    case POTR_LEVEL_NOT_PRIVATE:
+    default:
+        return _("Not private");
+    }
+}
+
+PurpleAccount *
+potr_core_find_account(const char *accountname, const char *protocol)
+{
+    if (accountname == NULL || protocol == NULL)
+        return NULL;
+    return purple_accounts_find(accountname, protocol);
+}
+
+char *
+potr_core_normalize(PurpleAccount *account, const char *who)
+{
+    const char *norm = NULL;
+
+    g_return_val_if_fail(who != NULL, NULL);
+    norm = purple_normalize(account, who);
+    return g_strdup(norm != NULL ? norm : who);
+}
+
+/* Tell the user about a file problem, in the UI's way (a dialog in
+ * Pidgin, a window in Finch, a debug line in a headless program). */
+static void
+report_file_error(const char *what, const GError *error)
+{
+    char *secondary = NULL;
+
+    purple_debug_error("purple-otr", "%s: %s\n", what, error->message);
+    secondary = g_strdup_printf("%s\n%s", error->message,
+                                _("The file was left as it is; nothing was overwritten."));
+    purple_notify_error(core_plugin, _("OTR"), what, secondary);
+    g_free(secondary);
+}
+
+void
+potr_core_save_fingerprints(void)
+{
+    GError *error = NULL;
+
+    if (core_us == NULL)
+        return;
+    if (!potr_store_save_fingerprints(core_us, path_fingerprints, &error)) {
+        report_file_error(_("The list of known fingerprints could not be saved."), error);
+        g_error_free(error);
+    }
+}
+
+void
+potr_core_emit_level(PurpleConversation *conv)
+{
+    PotrLevel level = POTR_LEVEL_NOT_PRIVATE;
+    gpointer last = NULL;
+
+    if (conv == NULL || core_plugin == NULL)
+        return;
+    level = potr_conv_level(conv);
+    /* the level is stored + 1 so that "never emitted" (NULL) differs from
+     * "not private" (0) */
+    last = purple_conversation_get_data(conv, "potr-level");
+    if (last != NULL && GPOINTER_TO_INT(last) == (int)level + 1)
+        return;
+    purple_conversation_set_data(conv, "potr-level", GINT_TO_POINTER((int)level + 1));
+    purple_signal_emit(core_plugin, "level-changed", conv, (int)level);
+}
+
+PotrLevel
+potr_conv_level(PurpleConversation *conv)
+{
+    if (conv == NULL || core_us == NULL
+        || purple_conversation_get_type(conv) != PURPLE_CONV_TYPE_IM)
+        return POTR_LEVEL_NOT_PRIVATE;
+    return potr_session_level_of(potr_session_context(conv));
+}
+
+void
+potr_conv_start(PurpleConversation *conv)
+{
+    g_return_if_fail(conv != NULL);
+    potr_session_start(purple_conversation_get_account(conv), purple_conversation_get_name(conv));
+}
+
+void
+potr_conv_end(PurpleConversation *conv)
+{
+    g_return_if_fail(conv != NULL);
+    potr_session_end(purple_conversation_get_account(conv), purple_conversation_get_name(conv));
+}
+
+/* Read the three files; a problem is reported and never fatal. */
+static void
+load_files(void)
+{
+    GError *error = NULL;
+    guint skipped = 0;
+
+    if (!potr_store_load_keys(core_us, path_keys, &error)) {
+        report_file_error(_("Your OTR private keys could not be read."), error);
+        g_clear_error(&error);
+    }
+    if (!potr_store_load_fingerprints(core_us, path_fingerprints, NULL, NULL, &skipped, &error)) {
+        report_file_error(_("The list of known OTR fingerprints could not be read."), error);
+        g_clear_error(&error);
+    } else if (skipped > 0) {
+        char *msg = g_strdup_printf(ngettext("%u damaged line of the fingerprint file was skipped.",
+                                             "%u damaged lines of the fingerprint file were skipped.",
+                                             skipped), skipped);
+        purple_notify_warning(core_plugin, _("OTR"), msg,
+                              _("A copy of the file is kept beside it before it is next written."));
+        g_free(msg);
+    }
+    if (!potr_store_load_instags(core_us, path_instags, &error)) {
+        report_file_error(_("The OTR instance tags could not be read."), error);
+        g_clear_error(&error);
+    }
+}
+
+static void
+register_signals(PurplePlugin *plugin)
+{
+    purple_signal_register(plugin, "level-changed", purple_marshal_VOID__POINTER_UINT, NULL, 2,
+                           purple_value_new(PURPLE_TYPE_SUBTYPE, PURPLE_SUBTYPE_CONVERSATION),
+                           purple_value_new(PURPLE_TYPE_UINT));
+    purple_signal_register(plugin, "key-generation", purple_marshal_VOID__POINTER_UINT, NULL, 2,
+                           purple_value_new(PURPLE_TYPE_SUBTYPE, PURPLE_SUBTYPE_ACCOUNT),
+                           purple_value_new(PURPLE_TYPE_UINT));
+    purple_signal_register(plugin, "smp-event", purple_marshal_VOID__POINTER_INT_INT, NULL, 3,
+                           purple_value_new(PURPLE_TYPE_SUBTYPE, PURPLE_SUBTYPE_CONVERSATION),
+                           purple_value_new(PURPLE_TYPE_INT), purple_value_new(PURPLE_TYPE_INT));
+}
+
+/* libotr's OTRL_INIT exits the process on a version mismatch; a plugin
+ * must never take the client down, so the check is done by hand. */
+static gboolean
+init_libotr(GError **error)
+{
+    gcry_error_t err = 0;
+
+    if (otrl_ready)
+        return TRUE;
+    err = otrl_init(OTRL_VERSION_MAJOR, OTRL_VERSION_MINOR, OTRL_VERSION_SUB);
+    if (err != 0) {
+        g_set_error(error, POTR_ERROR, POTR_ERROR_FAILED,
+                    _("The installed libotr does not match the one purple-otr was built with "
+                      "(built with %d.%d.%d): %s"),
+                    OTRL_VERSION_MAJOR, OTRL_VERSION_MINOR, OTRL_VERSION_SUB, gcry_strerror(err));
+        return FALSE;
+    }
+    otrl_ready = TRUE;
+    return TRUE;
+}
+
+gboolean
+potr_core_start(PurplePlugin *plugin, GError **error)
+{
+    g_return_val_if_fail(plugin != NULL, FALSE);
+    g_return_val_if_fail(core_us == NULL, FALSE);
+
+    if (!init_libotr(error))
+        return FALSE;
+
+    core_plugin = plugin;
+    core_us = otrl_userstate_create();
+    path_keys = g_build_filename(purple_user_dir(), POTR_FILE_PRIVKEY, NULL);
+    path_fingerprints = g_build_filename(purple_user_dir(), POTR_FILE_FINGERPRINTS, NULL);
+    path_instags = g_build_filename(purple_user_dir(), POTR_FILE_INSTAGS, NULL);
+
+    potr_policy_init_prefs();
+    register_signals(plugin);
+    load_files();
+    potr_session_init(plugin);
+    potr_commands_init(plugin);
+    return TRUE;
+}
+
+void
+potr_core_stop(void)
+{
+    if (core_us == NULL)
+        return;
+    potr_session_end_all(NULL);
+    potr_commands_uninit();
+    potr_session_uninit();
+    potr_ops_stop_timer();
+    potr_store_keygen_cancel_all(core_us);
+    purple_signals_unregister_by_instance(core_plugin);
+    otrl_userstate_free(core_us);
+    core_us = NULL;
+    core_plugin = NULL;
+    g_clear_pointer(&path_keys, g_free);
+    g_clear_pointer(&path_fingerprints, g_free);
+    g_clear_pointer(&path_instags, g_free);
+}
+
+gboolean
+potr_key_generate(PurpleAccount *account, GError **error)
+{
+    g_return_val_if_fail(account != NULL, FALSE);
+    return potr_session_keygen(account, error);
+}
+
+gboolean
+potr_key_generating(PurpleAccount *account)
+{
+    g_return_val_if_fail(account != NULL, FALSE);
+    return potr_store_keygen_running(purple_account_get_username(account),
+                                     purple_account_get_protocol_id(account));
+}
+
+char *
+potr_key_fingerprint(PurpleAccount *account)
+{
+    char human[OTRL_PRIVKEY_FPRINT_HUMAN_LEN];
+
+    g_return_val_if_fail(account != NULL, NULL);
+    if (core_us == NULL
+        || otrl_privkey_fingerprint(core_us, human, purple_account_get_username(account),
+                                    purple_account_get_protocol_id(account)) == NULL)
+        return NULL;
+    return g_strdup(human);
+}

@@ -1,1 +1,28 @@
-/* purple-otr */
+/* purple-otr - GPL-2.0-or-later
+ * Ops: the callbacks libotr calls (OtrlMessageAppOps), and what they need. */
+#ifndef POTR_OPS_H
+#define POTR_OPS_H
+
+#include <purple.h>
+#include <libotr/proto.h>
+#include <libotr/message.h>
+
+/* What the core passes to libotr as opdata: the account and the peer's
+ * full address (e.g. an XMPP full JID) of the message being handled.
+ * Either may be NULL when libotr calls back outside a message (timers). */
+typedef struct {
+    PurpleAccount *account;
+    const char *peer;
+} PotrOpData;
+
+/* The one OtrlMessageAppOps table of the process. */
+extern const OtrlMessageAppOps potr_ops;
+
+/* Stop libotr's periodic timer (at unload). */
+void potr_ops_stop_timer(void);
+
+/* Largest OTR message PROTOCOL carries unfragmented, 0 for no limit;
+ * ACCOUNT's "otr.max_message_size" setting (when >= 0) overrides. */
+int potr_ops_max_message_size(PurpleAccount *account, const char *protocol);
+
+#endif /* POTR_OPS_H */

@@ -1,1 +1,119 @@
-/* purple-otr - GPL-2.0-or-later (in progress) */
+/* purple-otr - GPL-2.0-or-later
+ * The core plugin (core-purple-otr): what libpurple loads in every UI. */
+#include "i18n.h"
+
+#include <purple.h>
+
+#include "core.h"
+
+#define POTR_WEBSITE "https://purple-otr.invalid/"
+
+static guint refuse_source = 0;
+
+/* Two OTR plugins would both rewrite every message: each would encrypt
+ * the other's output and the peer could read nothing. */
+static gboolean
+legacy_loaded(void)
+{
+    PurplePlugin *legacy = purple_plugins_find_with_id(POTR_LEGACY_PLUGIN_ID);
+
+    return legacy != NULL && purple_plugin_is_loaded(legacy);
+}
+
+static gboolean
+unload_for_legacy(gpointer plugin)
+{
+    refuse_source = 0;
+    purple_notify_error(plugin, _("OTR"), _("purple-otr was turned off because pidgin-otr was enabled."),
+                        _("Two OTR plugins would corrupt each other's messages. Disable "
+                          "\"Off-the-Record Messaging\" (pidgin-otr), then enable purple-otr again: "
+                          "it uses the same keys, fingerprints and settings."));
+    purple_plugin_unload(plugin);
+    return G_SOURCE_REMOVE;
+}
+
+static void
+on_plugin_load(PurplePlugin *loaded, gpointer plugin)
+{
+    if (loaded->info != NULL && g_strcmp0(loaded->info->id, POTR_LEGACY_PLUGIN_ID) == 0
+        && refuse_source == 0)
+        refuse_source = g_idle_add(unload_for_legacy, plugin);
+}
+
+static gboolean
+plugin_load(PurplePlugin *plugin)
+{
+    GError *error = NULL;
+
+    bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
+    bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
+
+    if (legacy_loaded()) {
+        g_free(plugin->error);
+        plugin->error = g_strdup(_("pidgin-otr (\"Off-the-Record Messaging\") is enabled: disable it "
+                                   "first. purple-otr uses the same keys, fingerprints and settings, "
+                                   "and two OTR plugins would corrupt each other's messages."));
+        return FALSE;
+    }
+    if (!potr_core_start(plugin, &error)) {
+        g_free(plugin->error);
+        plugin->error = g_strdup(error->message);
+        purple_debug_error("purple-otr", "%s\n", error->message);
+        g_error_free(error);
+        return FALSE;
+    }
+    purple_signal_connect(purple_plugins_get_handle(), "plugin-load", plugin,
+                          PURPLE_CALLBACK(on_plugin_load), plugin);
+    return TRUE;
+}
+
+static gboolean
+plugin_unload(PurplePlugin *plugin)
+{
+    if (refuse_source != 0) {
+        g_source_remove(refuse_source);
+        refuse_source = 0;
+    }
+    purple_signals_disconnect_by_handle(plugin);
+    potr_core_stop();
+    return TRUE;
+}
+
+static PurplePluginInfo info = {
+    .magic = PURPLE_PLUGIN_MAGIC,
+    .major_version = PURPLE_MAJOR_VERSION,
+    .minor_version = PURPLE_MINOR_VERSION,
+    .type = PURPLE_PLUGIN_STANDARD,
+    .ui_requirement = NULL,
+    .flags = 0,
+    .dependencies = NULL,
+    .priority = PURPLE_PRIORITY_DEFAULT,
+    .id = POTR_CORE_PLUGIN_ID,
+    .name = NULL,          /* set in init_plugin: translated */
+    .version = PACKAGE_VERSION,
+    .summary = NULL,
+    .description = NULL,
+    .author = "purple-otr authors",
+    .homepage = POTR_WEBSITE,
+    .load = plugin_load,
+    .unload = plugin_unload,
+    .destroy = NULL,
+    .ui_info = NULL,
+    .extra_info = NULL,
+    .prefs_info = NULL,
+    .actions = NULL,
+};
+
+static void
+init_plugin(PurplePlugin *plugin)
+{
+    bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
+    bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
+    info.name = _("Off-the-Record (purple-otr)");
+    info.summary = _("End-to-end encryption (OTR) for instant messages");
+    info.description = _("Off-the-Record encryption for every libpurple client: only you and your "
+                         "buddy can read what you say, not the server. Keys, fingerprints and "
+                         "settings are those of pidgin-otr. Type /otr help in a conversation.");
+}
+
+PURPLE_INIT_PLUGIN(purple_otr, init_plugin, info)

@@ -32,6 +32,19 @@ typedef enum {
     POTR_POLICY_ALWAYS
 } PotrPolicy;
 
+/* Verification (SMP) events, as "smp-event" reports them. */
+typedef enum {
+    POTR_SMP_NONE = 0,
+    POTR_SMP_ERROR,
+    POTR_SMP_ABORT,
+    POTR_SMP_CHEATED,
+    POTR_SMP_ASK_FOR_ANSWER,
+    POTR_SMP_ASK_FOR_SECRET,
+    POTR_SMP_IN_PROGRESS,
+    POTR_SMP_SUCCESS,
+    POTR_SMP_FAILURE
+} PotrSmpEvent;
+
 /* Error domain of the core's GErrors. */
 #define POTR_ERROR (potr_error_quark())
 typedef enum {
@@ -56,12 +69,14 @@ const char *potr_policy_name(PotrPolicy policy);
 
 /* The handle that the core's signals are registered on (valid while the
  * core plugin is loaded). Signals:
- *   "level-changed"  (PurpleConversation *conv, int level)
+ *   "level-changed"  (PurpleConversation *conv, guint level)
  *      emitted whenever the trust level of a conversation changes, also
  *      when the instance in use changes.
- *   "key-generation" (PurpleAccount *account, int done)
- *      done = 0 when a key generation starts, 1 when the key is ready,
- *      -1 when it failed. */
+ *   "smp-event" (PurpleConversation *conv, int event, int progress)
+ *      a verification step: event is a PotrSmpEvent, progress 0..100.
+ *   "key-generation" (PurpleAccount *account, guint state)
+ *      state = 0 when a key generation starts, 1 when the key is ready,
+ *      2 when it failed. */
 void *potr_core_handle(void);
 
 /* Trust level of CONV (an IM). Returns POTR_LEVEL_NOT_PRIVATE for chats

@@ -1,1 +1,929 @@
-/* purple-otr - GPL-2.0-or-later (in progress) */
+/* purple-otr - GPL-2.0-or-later
+ * Session: conversations <-> libotr contexts; the send and receive hooks;
+ * messages held until private. */
+#include "i18n.h"
+#include "session.h"
+
+#include <string.h>
+#include <libotr/privkey.h>
+#include <libotr/tlv.h>
+
+#include "core.h"
+#include "events.h"
+#include "ops.h"
+#include "policy.h"
+#include "store.h"
+
+/* Seconds during which an identical status line is not repeated. */
+#define POTR_DEDUPE_SECONDS 10
+/* Messages held for one buddy at the most; the user is told beyond. */
+#define POTR_MAX_HELD 100
+
+typedef struct {
+    char *html;
+    gint64 when;
+} LastLine;
+
+/* "protocol\naccount\nbuddy" -> GQueue of char* (HTML typed by the user) */
+static GHashTable *held = NULL;
+/* "protocol\naccount" -> GHashTable set of peers waiting for the key */
+static GHashTable *key_waiters = NULL;
+/* PurpleConversation* -> LastLine (repeat suppression) */
+static GHashTable *last_lines = NULL;
+static void *session_handle = NULL;
+
+static char *
+held_key(PurpleAccount *account, const char *who)
+{
+    char *norm = potr_core_normalize(account, who);
+    char *key = g_strdup_printf("%s\n%s\n%s", purple_account_get_protocol_id(account),
+                                purple_account_get_username(account), norm);
+    g_free(norm);
+    return key;
+}
+
+static char *
+account_key(PurpleAccount *account)
+{
+    return g_strdup_printf("%s\n%s", purple_account_get_protocol_id(account),
+                           purple_account_get_username(account));
+}
+
+static void
+free_queue(gpointer queue)
+{
+    g_queue_free_full(queue, g_free);
+}
+
+static void
+free_last_line(gpointer data)
+{
+    LastLine *last = data;
+
+    g_free(last->html);
+    g_free(last);
+}
+
+ConnContext *
+potr_session_find(PurpleAccount *account, const char *who, otrl_instag_t instance, gboolean add)
+{
+    OtrlUserState us = potr_core_userstate();
+    ConnContext *context = NULL;
+    char *norm = NULL;
+
+    if (us == NULL || account == NULL || who == NULL)
+        return NULL;
+    norm = potr_core_normalize(account, who);
+    context = otrl_context_find(us, norm, purple_account_get_username(account),
+                                purple_account_get_protocol_id(account), instance,
+                                add ? 1 : 0, NULL, NULL, NULL);
+    g_free(norm);
+    return context;
+}
+
+otrl_instag_t
+potr_session_instance(PurpleConversation *conv)
+{
+    gpointer chosen = purple_conversation_get_data(conv, "potr-instance");
+
+    return chosen != NULL ? (otrl_instag_t)GPOINTER_TO_UINT(chosen) : OTRL_INSTAG_BEST;
+}
+
+void
+potr_session_set_instance(PurpleConversation *conv, otrl_instag_t instance)
+{
+    g_return_if_fail(conv != NULL);
+    purple_conversation_set_data(conv, "potr-instance",
+                                 instance == OTRL_INSTAG_BEST ? NULL : GUINT_TO_POINTER(instance));
+    potr_core_emit_level(conv);
+}
+
+ConnContext *
+potr_session_context(PurpleConversation *conv)
+{
+    if (conv == NULL)
+        return NULL;
+    return potr_session_find(purple_conversation_get_account(conv),
+                             purple_conversation_get_name(conv),
+                             potr_session_instance(conv), FALSE);
+}
+
+PotrLevel
+potr_session_level_of(ConnContext *context)
+{
+    if (context == NULL)
+        return POTR_LEVEL_NOT_PRIVATE;
+    switch (context->msgstate) {
+    case OTRL_MSGSTATE_ENCRYPTED:
+        if (context->active_fingerprint != NULL
+            && otrl_context_is_fingerprint_trusted(context->active_fingerprint))
+            return POTR_LEVEL_PRIVATE;
+        return POTR_LEVEL_UNVERIFIED;
+    case OTRL_MSGSTATE_FINISHED:
+        return POTR_LEVEL_FINISHED;
+    case OTRL_MSGSTATE_PLAINTEXT:
+    default:
+        return POTR_LEVEL_NOT_PRIVATE;
+    }
+}
+
+PurpleConversation *
+potr_session_conv(ConnContext *context, gboolean create)
+{
+    PurpleAccount *account = NULL;
+    PurpleConversation *conv = NULL;
+
+    if (context == NULL)
+        return NULL;
+    account = potr_core_find_account(context->accountname, context->protocol);
+    if (account == NULL)
+        return NULL;
+    conv = purple_find_conversation_with_account(PURPLE_CONV_TYPE_IM, context->username, account);
+    if (conv == NULL && create)
+        conv = purple_conversation_new(PURPLE_CONV_TYPE_IM, account, context->username);
+    return conv;
+}
+
+void
+potr_session_write(PurpleConversation *conv, const char *html, PurpleMessageFlags flags,
+                   gboolean dedupe)
+{
+    LastLine *last = NULL;
+    gint64 now = g_get_monotonic_time();
+
+    if (conv == NULL || html == NULL)
+        return;
+    last = g_hash_table_lookup(last_lines, conv);
+    if (dedupe && last != NULL && g_strcmp0(last->html, html) == 0
+        && now - last->when < POTR_DEDUPE_SECONDS * G_USEC_PER_SEC)
+        return;
+    if (last == NULL) {
+        last = g_new0(LastLine, 1);
+        g_hash_table_insert(last_lines, conv, last);
+    }
+    g_free(last->html);
+    last->html = g_strdup(html);
+    last->when = now;
+    purple_conversation_write(conv, NULL, html, flags | PURPLE_MESSAGE_NO_LOG, time(NULL));
+}
+
+static void
+write_expanded(PurpleConversation *conv, const char *template_, const char *buddy,
+               const char *detail, PurpleMessageFlags flags)
+{
+    char *line = potr_event_expand(template_, buddy, detail);
+
+    potr_session_write(conv, line, flags, FALSE);
+    g_free(line);
+}
+
+/* Logging: while a conversation is private and the user asked not to log
+ * OTR conversations, the conversation's log is switched off (and back on
+ * when it stops being private). Received decrypted messages also carry
+ * PURPLE_MESSAGE_NO_LOG, so even the first one, in a window opened by
+ * that very message, is never written to disk. */
+static void
+update_logging(PurpleConversation *conv, ConnContext *context)
+{
+    PurpleAccount *account = purple_conversation_get_account(conv);
+    gboolean secure = context != NULL && context->msgstate == OTRL_MSGSTATE_ENCRYPTED;
+    gboolean ours = purple_conversation_get_data(conv, "potr-unlogged") != NULL;
+
+    if (secure && !ours && purple_conversation_is_logging(conv)
+        && potr_policy_avoid_logging(account, purple_conversation_get_name(conv))) {
+        purple_conversation_set_logging(conv, FALSE);
+        purple_conversation_set_data(conv, "potr-unlogged", GINT_TO_POINTER(1));
+    } else if (!secure && ours) {
+        purple_conversation_set_data(conv, "potr-unlogged", NULL);
+        purple_conversation_set_logging(conv, TRUE);
+    }
+}
+
+/* Encrypt HTML for WHO through libotr. Fragments are sent; with LAST the
+ * final fragment (or the message itself, when libotr lets it out as it
+ * is) is returned in *LAST for the caller to send, else it is sent too.
+ * Returns FALSE if nothing may be sent: libotr's rule is that a failed
+ * encryption must never be replaced by the plaintext. */
+static gboolean
+encrypt(PurpleAccount *account, const char *who, otrl_instag_t instance, const char *html,
+        char **last)
+{
+    OtrlUserState us = potr_core_userstate();
+    PotrOpData opdata = { account, who };
+    ConnContext *context = NULL;
+    char *norm = potr_core_normalize(account, who);
+    char *otr = NULL;
+    gcry_error_t err = 0;
+    gboolean ok = FALSE;
+
+    err = otrl_message_sending(us, &potr_ops, &opdata, purple_account_get_username(account),
+                               purple_account_get_protocol_id(account), norm, instance, html,
+                               NULL, &otr,
+                               last != NULL ? OTRL_FRAGMENT_SEND_ALL_BUT_LAST : OTRL_FRAGMENT_SEND_ALL,
+                               &context, NULL, NULL);
+    if (err != 0 || context == NULL)
+        goto cleanup;
+    if (otr == NULL) {
+        /* libotr left the message alone: it may go as it is, unless the
+         * conversation is (or must be) private; then libotr misbehaved and
+         * the plaintext stays here */
+        if (context->msgstate != OTRL_MSGSTATE_PLAINTEXT
+            || potr_policy_for(account, who) == POTR_POLICY_ALWAYS)
+            goto cleanup;
+        if (last != NULL)
+            *last = g_strdup(html);
+        else
+            serv_send_im(purple_account_get_connection(account), who, html, 0);
+        ok = TRUE;
+        goto cleanup;
+    }
+    if (*otr == '\0')
+        goto cleanup;   /* libotr refused to send it (e.g. finished session) */
+    if (last != NULL)
+        *last = g_strdup(otr);
+    ok = TRUE;
+
+cleanup:
+    if (otr != NULL)
+        otrl_message_free(otr);
+    g_free(norm);
+    return ok;
+}
+
+static GQueue *
+held_queue(PurpleAccount *account, const char *who, gboolean create)
+{
+    char *key = held_key(account, who);
+    GQueue *queue = g_hash_table_lookup(held, key);
+
+    if (queue == NULL && create) {
+        queue = g_queue_new();
+        g_hash_table_insert(held, key, queue);
+        key = NULL;
+    }
+    g_free(key);
+    return queue;
+}
+
+guint
+potr_session_held_count(PurpleAccount *account, const char *who)
+{
+    GQueue *queue = held_queue(account, who, FALSE);
+
+    return queue != NULL ? g_queue_get_length(queue) : 0;
+}
+
+/* Show what the user typed, as sent by them, without logging it. */
+static void
+echo_typed(PurpleConversation *conv, const char *html)
+{
+    PurpleAccount *account = purple_conversation_get_account(conv);
+    const char *alias = purple_account_get_alias(account);
+
+    if (alias == NULL)
+        alias = purple_account_get_username(account);
+    purple_conversation_write(conv, alias, html, PURPLE_MESSAGE_SEND | PURPLE_MESSAGE_NO_LOG,
+                              time(NULL));
+}
+
+/* Under "always", a message typed before the conversation is private is
+ * held here (never sent in clear) and sent once it is private. */
+static void
+hold(PurpleAccount *account, const char *who, char **message)
+{
+    PurpleConversation *conv = purple_conversation_new(PURPLE_CONV_TYPE_IM, account, who);
+    GQueue *queue = held_queue(account, who, TRUE);
+    ConnContext *context = potr_session_find(account, who, OTRL_INSTAG_MASTER, TRUE);
+    gboolean first = g_queue_is_empty(queue);
+
+    echo_typed(conv, *message);
+    if (g_queue_get_length(queue) >= POTR_MAX_HELD) {
+        write_expanded(conv, _("This message was NOT sent: too many messages are already waiting "
+                               "for the private conversation with {buddy}."),
+                       who, NULL, PURPLE_MESSAGE_ERROR);
+        g_clear_pointer(message, g_free);
+        return;
+    }
+    g_queue_push_tail(queue, *message);
+    *message = NULL;
+    write_expanded(conv, _("Not sent yet: it will be sent as soon as the conversation with "
+                           "{buddy} is private (your policy requires encryption)."),
+                   who, NULL, PURPLE_MESSAGE_SYSTEM);
+    if (first || context == NULL || context->auth.authstate == OTRL_AUTHSTATE_NONE)
+        potr_session_start(account, who);
+}
+
+/* Send what was held for CONTEXT's buddy, now that it is private. */
+static void
+flush_held(ConnContext *context)
+{
+    PurpleAccount *account = potr_core_find_account(context->accountname, context->protocol);
+    PurpleConversation *conv = potr_session_conv(context, TRUE);
+    GQueue *queue = NULL;
+    guint sent = 0;
+    char *html = NULL;
+    char *line = NULL;
+
+    if (account == NULL || (queue = held_queue(account, context->username, FALSE)) == NULL)
+        return;
+    while (context->msgstate == OTRL_MSGSTATE_ENCRYPTED
+           && (html = g_queue_pop_head(queue)) != NULL) {
+        if (!encrypt(account, context->username, context->their_instance, html, NULL)) {
+            g_queue_push_head(queue, html);
+            break;
+        }
+        sent++;
+        g_free(html);
+    }
+    if (sent > 0) {
+        line = g_strdup_printf(ngettext("%u waiting message was sent privately.",
+                                        "%u waiting messages were sent privately.", sent), sent);
+        potr_session_write(conv, line, PURPLE_MESSAGE_SYSTEM, FALSE);
+        g_free(line);
+    }
+}
+
+/* Tell the owner of every held message of ACCOUNT (all when NULL) that it
+ * was not sent, and drop it. */
+static void
+drop_held(PurpleAccount *account)
+{
+    GHashTableIter iter;
+    gpointer key = NULL;
+    gpointer value = NULL;
+    char *prefix = account != NULL ? account_key(account) : NULL;
+
+    g_hash_table_iter_init(&iter, held);
+    while (g_hash_table_iter_next(&iter, &key, &value)) {
+        char **parts = NULL;
+        guint count = g_queue_get_length(value);
+
+        if (prefix != NULL && !(g_str_has_prefix(key, prefix) && ((char *)key)[strlen(prefix)] == '\n'))
+            continue;
+        parts = g_strsplit(key, "\n", 3);
+        if (count > 0 && g_strv_length(parts) == 3) {
+            PurpleAccount *owner = purple_accounts_find(parts[1], parts[0]);
+            PurpleConversation *conv = owner != NULL
+                ? purple_find_conversation_with_account(PURPLE_CONV_TYPE_IM, parts[2], owner) : NULL;
+            char *line = g_strdup_printf(ngettext("%u message waiting for the private conversation was NOT sent.",
+                                                  "%u messages waiting for the private conversation were NOT sent.",
+                                                  count), count);
+            if (conv != NULL)
+                potr_session_write(conv, line, PURPLE_MESSAGE_ERROR, FALSE);
+            else
+                purple_debug_warning("purple-otr", "%u held messages dropped\n", count);
+            g_free(line);
+        }
+        g_strfreev(parts);
+        g_hash_table_iter_remove(&iter);
+    }
+    g_free(prefix);
+}
+
+static void
+refuse(PurpleAccount *account, const char *who, char **message, const char *why)
+{
+    PurpleConversation *conv = purple_conversation_new(PURPLE_CONV_TYPE_IM, account, who);
+
+    echo_typed(conv, *message);
+    write_expanded(conv, why, who, NULL, PURPLE_MESSAGE_ERROR);
+    g_clear_pointer(message, g_free);
+}
+
+static void
+on_sending_im(PurpleAccount *account, const char *receiver, char **message, gpointer data)
+{
+    PurpleConversation *conv = NULL;
+    ConnContext *context = NULL;
+    PotrPolicy policy = POTR_POLICY_NEVER;
+    otrl_instag_t instance = OTRL_INSTAG_BEST;
+    char *last = NULL;
+
+    if (message == NULL || *message == NULL || **message == '\0' || receiver == NULL)
+        return;
+    conv = purple_find_conversation_with_account(PURPLE_CONV_TYPE_IM, receiver, account);
+    if (conv != NULL)
+        instance = potr_session_instance(conv);
+    context = potr_session_find(account, receiver, instance, TRUE);
+    policy = potr_policy_for(account, receiver);
+
+    if (context != NULL && context->msgstate == OTRL_MSGSTATE_FINISHED) {
+        refuse(account, receiver, message,
+               _("This message was NOT sent: {buddy} has ended the private conversation. "
+                 "End it too (/otr end) or refresh it (/otr refresh), then send it again."));
+        return;
+    }
+    if ((context == NULL || context->msgstate != OTRL_MSGSTATE_ENCRYPTED)
+        && policy == POTR_POLICY_ALWAYS) {
+        hold(account, receiver, message);
+        return;
+    }
+    if (context != NULL && context->msgstate != OTRL_MSGSTATE_ENCRYPTED
+        && policy == POTR_POLICY_NEVER)
+        return;
+    if (!encrypt(account, receiver, instance, *message, &last)) {
+        refuse(account, receiver, message,
+               _("This message was NOT sent: it could not be encrypted for {buddy}."));
+        return;
+    }
+    g_free(*message);
+    *message = last;
+}
+
+/* Whether what libotr returned was decrypted (and so must not be logged). */
+static gboolean
+was_encrypted(const char *original, ConnContext *context)
+{
+    return context != NULL && context->msgstate == OTRL_MSGSTATE_ENCRYPTED
+           && strstr(original, "?OTR:") != NULL;
+}
+
+static gboolean
+on_receiving_im(PurpleAccount *account, char **who, char **message, PurpleConversation *conv,
+                PurpleMessageFlags *flags, gpointer data)
+{
+    OtrlUserState us = potr_core_userstate();
+    PotrOpData opdata = { account, NULL };
+    ConnContext *context = NULL;
+    OtrlTLV *tlvs = NULL;
+    char *norm = NULL;
+    char *plain = NULL;
+    int internal = 0;
+
+    if (us == NULL || who == NULL || *who == NULL || message == NULL || *message == NULL)
+        return FALSE;
+    opdata.peer = *who;
+    norm = potr_core_normalize(account, *who);
+    internal = otrl_message_receiving(us, &potr_ops, &opdata, purple_account_get_username(account),
+                                      purple_account_get_protocol_id(account), norm, *message,
+                                      &plain, &tlvs, &context, NULL, NULL);
+    if (tlvs != NULL && otrl_tlv_find(tlvs, OTRL_TLV_DISCONNECTED) != NULL && context != NULL)
+        potr_session_changed(context, POTR_CHANGE_FINISHED);
+    otrl_tlv_free(tlvs);
+
+    if (internal) {
+        g_clear_pointer(message, g_free);
+    } else if (plain != NULL) {
+        if (was_encrypted(*message, context) && flags != NULL
+            && potr_policy_avoid_logging(account, norm))
+            *flags |= PURPLE_MESSAGE_NO_LOG;
+        g_free(*message);
+        *message = g_strdup(plain);
+    }
+    if (plain != NULL)
+        otrl_message_free(plain);
+    if (conv != NULL)
+        potr_core_emit_level(conv);
+    g_free(norm);
+    return FALSE;
+}
+
+static const char *
+change_text(ConnContext *context, PotrChange change)
+{
+    PotrLevel level = potr_session_level_of(context);
+
+    switch (change) {
+    case POTR_CHANGE_SECURE:
+        return level == POTR_LEVEL_PRIVATE
+            ? _("Private conversation with {buddy} started.")
+            : _("Unverified conversation with {buddy} started: it is encrypted, but you have "
+                "not verified that {buddy} is who they claim (/otr smp ask, or /otr fingerprint).");
+    case POTR_CHANGE_REFRESHED:
+        return _("The private conversation with {buddy} was refreshed.");
+    case POTR_CHANGE_INSECURE:
+        return _("The private conversation with {buddy} has ended: messages are no longer encrypted.");
+    case POTR_CHANGE_FINISHED:
+        return _("{buddy} has ended the private conversation. Your messages will not be sent "
+                 "until you end it too (/otr end) or refresh it (/otr refresh).");
+    case POTR_CHANGE_TRUST:
+    default:
+        return NULL;
+    }
+}
+
+void
+potr_session_changed(ConnContext *context, PotrChange change)
+{
+    PurpleConversation *conv = NULL;
+    const char *text = NULL;
+
+    g_return_if_fail(context != NULL);
+
+    conv = potr_session_conv(context, change != POTR_CHANGE_TRUST);
+    if (conv == NULL)
+        return;
+    update_logging(conv, context);
+    text = change_text(context, change);
+    if (text != NULL)
+        write_expanded(conv, text, context->username, NULL,
+                       change == POTR_CHANGE_FINISHED ? PURPLE_MESSAGE_ERROR : PURPLE_MESSAGE_SYSTEM);
+    potr_core_emit_level(conv);
+    if (change == POTR_CHANGE_SECURE || change == POTR_CHANGE_REFRESHED)
+        flush_held(context);
+}
+
+static gboolean
+has_key(PurpleAccount *account)
+{
+    return otrl_privkey_find(potr_core_userstate(), purple_account_get_username(account),
+                             purple_account_get_protocol_id(account)) != NULL;
+}
+
+void
+potr_session_start(PurpleAccount *account, const char *who)
+{
+    PurpleConversation *conv = NULL;
+    ConnContext *context = NULL;
+    PurpleConnection *gc = purple_account_get_connection(account);
+    char *query = NULL;
+
+    g_return_if_fail(account != NULL && who != NULL);
+    conv = purple_conversation_new(PURPLE_CONV_TYPE_IM, account, who);
+    if (potr_policy_for(account, who) == POTR_POLICY_NEVER) {
+        write_expanded(conv, _("OTR is disabled for {buddy} (policy \"never\"): change it with /otr policy."),
+                       who, NULL, PURPLE_MESSAGE_ERROR);
+        return;
+    }
+    if (gc == NULL) {
+        write_expanded(conv, _("You are offline: the private conversation cannot start."),
+                       who, NULL, PURPLE_MESSAGE_ERROR);
+        return;
+    }
+    if (!has_key(account)) {
+        potr_session_need_key(account, who);
+        return;
+    }
+    context = potr_session_find(account, who, OTRL_INSTAG_MASTER, TRUE);
+    query = otrl_proto_default_query_msg(purple_account_get_username(account),
+                                         potr_policy_to_otrl(potr_policy_for(account, who)));
+    if (query == NULL || context == NULL) {
+        g_free(query);
+        return;
+    }
+    write_expanded(conv, context->msgstate == OTRL_MSGSTATE_ENCRYPTED
+                   ? _("Refreshing the private conversation with {buddy}\xe2\x80\xa6")
+                   : _("Starting a private conversation with {buddy}\xe2\x80\xa6"),
+                   who, NULL, PURPLE_MESSAGE_SYSTEM);
+    serv_send_im(gc, who, query, 0);
+    free(query);
+}
+
+void
+potr_session_end(PurpleAccount *account, const char *who)
+{
+    OtrlUserState us = potr_core_userstate();
+    PotrOpData opdata = { account, who };
+    ConnContext *master = NULL;
+    gboolean was_private = FALSE;
+    char *norm = NULL;
+
+    g_return_if_fail(account != NULL && who != NULL);
+    master = potr_session_find(account, who, OTRL_INSTAG_MASTER, FALSE);
+    if (master == NULL)
+        return;
+    for (ConnContext *c = master; c != NULL && c->m_context == master; c = c->next)
+        was_private = was_private || c->msgstate != OTRL_MSGSTATE_PLAINTEXT;
+    norm = potr_core_normalize(account, who);
+    otrl_message_disconnect_all_instances(us, &potr_ops, &opdata, purple_account_get_username(account),
+                                          purple_account_get_protocol_id(account), norm);
+    g_free(norm);
+    if (was_private)
+        potr_session_changed(master, POTR_CHANGE_INSECURE);
+}
+
+void
+potr_session_end_all(PurpleAccount *account)
+{
+    OtrlUserState us = potr_core_userstate();
+    GPtrArray *peers = g_ptr_array_new_with_free_func(g_free);
+    GPtrArray *accounts = g_ptr_array_new();
+
+    if (us == NULL)
+        goto cleanup;
+    /* collect first: ending a session changes the context list */
+    for (ConnContext *c = us->context_root; c != NULL; c = c->next) {
+        PurpleAccount *owner = NULL;
+
+        if (c->m_context != c || c->msgstate == OTRL_MSGSTATE_PLAINTEXT)
+            continue;
+        owner = potr_core_find_account(c->accountname, c->protocol);
+        if (owner == NULL || (account != NULL && owner != account))
+            continue;
+        g_ptr_array_add(accounts, owner);
+        g_ptr_array_add(peers, g_strdup(c->username));
+    }
+    /* children (instances) count too: end each master with any private child */
+    for (ConnContext *c = us->context_root; c != NULL; c = c->next) {
+        PurpleAccount *owner = NULL;
+
+        if (c->m_context == c || c->msgstate == OTRL_MSGSTATE_PLAINTEXT)
+            continue;
+        owner = potr_core_find_account(c->accountname, c->protocol);
+        if (owner == NULL || (account != NULL && owner != account))
+            continue;
+        g_ptr_array_add(accounts, owner);
+        g_ptr_array_add(peers, g_strdup(c->username));
+    }
+    for (guint i = 0; i < peers->len; i++)
+        potr_session_end(g_ptr_array_index(accounts, i), g_ptr_array_index(peers, i));
+
+cleanup:
+    g_ptr_array_free(peers, TRUE);
+    g_ptr_array_free(accounts, TRUE);
+}
+
+static void
+on_keygen_done(const char *accountname, const char *protocol, gboolean ok,
+               const GError *error, gpointer user_data)
+{
+    PurpleAccount *account = potr_core_find_account(accountname, protocol);
+
+    if (account == NULL)
+        return;
+    if (!ok) {
+        purple_notify_error(session_handle, _("OTR"), _("Your private key could not be generated."),
+                            error != NULL ? error->message : NULL);
+    }
+    purple_signal_emit(potr_core_handle(), "key-generation", account, ok ? 1 : 2);
+    potr_session_key_done(account, ok);
+}
+
+gboolean
+potr_session_keygen(PurpleAccount *account, GError **error)
+{
+    if (!potr_store_keygen_start(potr_core_userstate(), potr_core_path_keys(),
+                                 purple_account_get_username(account),
+                                 purple_account_get_protocol_id(account),
+                                 on_keygen_done, NULL, error))
+        return FALSE;
+    purple_signal_emit(potr_core_handle(), "key-generation", account, 0);
+    return TRUE;
+}
+
+void
+potr_session_need_key(PurpleAccount *account, const char *peer)
+{
+    GHashTable *waiting = NULL;
+    char *key = account_key(account);
+    GError *error = NULL;
+    gboolean running = potr_key_generating(account);
+
+    waiting = g_hash_table_lookup(key_waiters, key);
+    if (waiting == NULL) {
+        waiting = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        g_hash_table_insert(key_waiters, key, waiting);
+        key = NULL;
+    }
+    if (peer != NULL && !g_hash_table_contains(waiting, peer)) {
+        PurpleConversation *conv = purple_conversation_new(PURPLE_CONV_TYPE_IM, account, peer);
+        g_hash_table_add(waiting, g_strdup(peer));
+        write_expanded(conv, _("Generating your private key for {detail} in the background; the "
+                               "private conversation will start by itself when it is ready."),
+                       peer, purple_account_get_username(account), PURPLE_MESSAGE_SYSTEM);
+    }
+    if (!running && !potr_session_keygen(account, &error)) {
+        purple_debug_error("purple-otr", "key generation: %s\n", error->message);
+        g_error_free(error);
+    }
+    g_free(key);
+}
+
+void
+potr_session_key_done(PurpleAccount *account, gboolean ok)
+{
+    char *key = account_key(account);
+    GHashTable *waiting = NULL;
+    GList *peers = NULL;
+
+    if (!g_hash_table_steal_extended(key_waiters, key, NULL, (gpointer *)&waiting))
+        waiting = NULL;
+    g_free(key);
+    if (waiting == NULL)
+        return;
+    peers = g_hash_table_get_keys(waiting);
+    for (GList *l = peers; l != NULL; l = l->next) {
+        PurpleConversation *conv = purple_conversation_new(PURPLE_CONV_TYPE_IM, account, l->data);
+
+        if (ok) {
+            write_expanded(conv, _("Your private key is ready."), l->data, NULL, PURPLE_MESSAGE_SYSTEM);
+            potr_session_start(account, l->data);
+        } else {
+            write_expanded(conv, _("Your private key could not be generated: the private "
+                                   "conversation with {buddy} cannot start."),
+                           l->data, NULL, PURPLE_MESSAGE_ERROR);
+        }
+    }
+    g_list_free(peers);
+    g_hash_table_destroy(waiting);
+}
+
+/* What the core remembers about a context: who started the running SMP,
+ * and whether it carried a question (libotr's ConnContext.app_data). */
+typedef struct {
+    gboolean smp_ours;
+    gboolean smp_question;
+} ContextData;
+
+static ContextData *
+context_data(ConnContext *context)
+{
+    if (context->app_data == NULL) {
+        context->app_data = g_new0(ContextData, 1);
+        context->app_data_free = g_free;
+    }
+    return context->app_data;
+}
+
+G_STATIC_ASSERT((int)POTR_SMP_FAILURE == (int)OTRL_SMPEVENT_FAILURE);
+G_STATIC_ASSERT((int)POTR_SMP_ASK_FOR_ANSWER == (int)OTRL_SMPEVENT_ASK_FOR_ANSWER);
+
+/* Secrets: copied nowhere, never logged, and wiped by the caller. */
+gboolean
+potr_session_smp_start(PurpleConversation *conv, const char *question, const char *secret,
+                       gboolean respond, GError **error)
+{
+    OtrlUserState us = potr_core_userstate();
+    PurpleAccount *account = purple_conversation_get_account(conv);
+    PotrOpData opdata = { account, purple_conversation_get_name(conv) };
+    ConnContext *context = potr_session_context(conv);
+    ContextData *cd = NULL;
+    size_t len = secret != NULL ? strlen(secret) : 0;
+
+    if (context == NULL || context->msgstate != OTRL_MSGSTATE_ENCRYPTED) {
+        g_set_error_literal(error, POTR_ERROR, POTR_ERROR_FAILED,
+                            _("Start a private conversation first (/otr start)."));
+        return FALSE;
+    }
+    if (len == 0) {
+        g_set_error_literal(error, POTR_ERROR, POTR_ERROR_FAILED, _("The secret is empty."));
+        return FALSE;
+    }
+    cd = context_data(context);
+    if (respond) {
+        otrl_message_respond_smp(us, &potr_ops, &opdata, context, (const unsigned char *)secret, len);
+        return TRUE;
+    }
+    cd->smp_ours = TRUE;
+    cd->smp_question = question != NULL && *question != '\0';
+    if (cd->smp_question)
+        otrl_message_initiate_smp_q(us, &potr_ops, &opdata, context, question,
+                                    (const unsigned char *)secret, len);
+    else
+        otrl_message_initiate_smp(us, &potr_ops, &opdata, context,
+                                  (const unsigned char *)secret, len);
+    return TRUE;
+}
+
+void
+potr_session_smp_abort(PurpleConversation *conv)
+{
+    PotrOpData opdata = { purple_conversation_get_account(conv), purple_conversation_get_name(conv) };
+    ConnContext *context = potr_session_context(conv);
+
+    if (context != NULL && context->msgstate == OTRL_MSGSTATE_ENCRYPTED)
+        otrl_message_abort_smp(potr_core_userstate(), &potr_ops, &opdata, context);
+}
+
+void
+potr_session_set_trust(ConnContext *context, const char *trust)
+{
+    g_return_if_fail(context != NULL);
+    if (context->active_fingerprint == NULL)
+        return;
+    otrl_context_set_trust(context->active_fingerprint, trust);
+    potr_core_save_fingerprints();
+    potr_session_changed(context, POTR_CHANGE_TRUST);
+}
+
+/* The outcome of a verification. Why the responder of a question does not
+ * gain trust: the question and its answer were chosen by the peer, so
+ * answering it proves who we are to them, not who they are to us; we
+ * invite the user to ask a question of their own. */
+static const char *
+smp_outcome(ConnContext *context, int smp_event)
+{
+    ContextData *cd = context_data(context);
+    gboolean ours = cd->smp_ours;
+    gboolean question = cd->smp_question;
+
+    cd->smp_ours = FALSE;
+    cd->smp_question = FALSE;
+    switch (smp_event) {
+    case OTRL_SMPEVENT_SUCCESS:
+        if (!ours && question)
+            return _("{buddy} has verified you. Verify {buddy} in turn: /otr smp ask \"QUESTION\" ANSWER.");
+        potr_session_set_trust(context, "smp");
+        return _("Verification succeeded: {buddy} is verified and the conversation is private.");
+    case OTRL_SMPEVENT_FAILURE:
+        return _("Verification of {buddy} FAILED: the answers did not match. You may be talking to an impostor, or the answer was mistyped.");
+    case OTRL_SMPEVENT_ABORT:
+        return _("Verification with {buddy} was aborted.");
+    case OTRL_SMPEVENT_CHEATED:
+        return _("Verification with {buddy} failed: the protocol was not followed, and was aborted.");
+    case OTRL_SMPEVENT_ERROR:
+    default:
+        return _("Verification with {buddy} failed because of a protocol error.");
+    }
+}
+
+void
+potr_session_smp_event(ConnContext *context, int smp_event, unsigned short progress,
+                       const char *question)
+{
+    PurpleConversation *conv = potr_session_conv(context, TRUE);
+    const char *text = NULL;
+    PurpleMessageFlags flags = PURPLE_MESSAGE_SYSTEM;
+
+    switch (smp_event) {
+    case OTRL_SMPEVENT_ASK_FOR_SECRET:
+        context_data(context)->smp_question = FALSE;
+        text = _("{buddy} wants to verify you with a shared secret. Answer with /otr smp respond SECRET "
+                 "(or /otr smp abort).");
+        break;
+    case OTRL_SMPEVENT_ASK_FOR_ANSWER:
+        context_data(context)->smp_question = TRUE;
+        text = _("{buddy} wants to verify you and asks: \xe2\x80\x9c{detail}\xe2\x80\x9d. "
+                 "Answer with /otr smp respond ANSWER (or /otr smp abort).");
+        break;
+    case OTRL_SMPEVENT_IN_PROGRESS:
+        text = _("Verifying {buddy}\xe2\x80\xa6");
+        break;
+    case OTRL_SMPEVENT_NONE:
+        return;
+    default:
+        text = smp_outcome(context, smp_event);
+        if (smp_event != OTRL_SMPEVENT_SUCCESS)
+            flags |= PURPLE_MESSAGE_ERROR;
+        break;
+    }
+    if (conv != NULL)
+        purple_signal_emit(potr_core_handle(), "smp-event", conv, smp_event, (int)progress);
+    write_expanded(conv, text, context->username, question, flags);
+    potr_core_emit_level(conv);
+}
+
+static void
+on_conversation_created(PurpleConversation *conv, gpointer data)
+{
+    if (purple_conversation_get_type(conv) != PURPLE_CONV_TYPE_IM)
+        return;
+    update_logging(conv, potr_session_context(conv));
+    potr_core_emit_level(conv);
+}
+
+static void
+on_deleting_conversation(PurpleConversation *conv, gpointer data)
+{
+    g_hash_table_remove(last_lines, conv);
+}
+
+static void
+on_signing_off(PurpleConnection *gc, gpointer data)
+{
+    PurpleAccount *account = purple_connection_get_account(gc);
+
+    potr_session_end_all(account);
+    drop_held(account);
+}
+
+void
+potr_session_init(void *handle)
+{
+    void *convs = purple_conversations_get_handle();
+
+    session_handle = handle;
+    held = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, free_queue);
+    key_waiters = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                        (GDestroyNotify)g_hash_table_destroy);
+    last_lines = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, free_last_line);
+    purple_signal_connect(convs, "sending-im-msg", handle, PURPLE_CALLBACK(on_sending_im), NULL);
+    purple_signal_connect(convs, "receiving-im-msg", handle, PURPLE_CALLBACK(on_receiving_im), NULL);
+    purple_signal_connect(convs, "conversation-created", handle,
+                          PURPLE_CALLBACK(on_conversation_created), NULL);
+    purple_signal_connect(convs, "deleting-conversation", handle,
+                          PURPLE_CALLBACK(on_deleting_conversation), NULL);
+    purple_signal_connect(purple_connections_get_handle(), "signing-off", handle,
+                          PURPLE_CALLBACK(on_signing_off), NULL);
+}
+
+void
+potr_session_uninit(void)
+{
+    GList *convs = NULL;
+
+    if (held == NULL)
+        return;
+    drop_held(NULL);
+    /* give back the logging that was switched off for private conversations */
+    for (convs = purple_get_ims(); convs != NULL; convs = convs->next)
+        if (purple_conversation_get_data(convs->data, "potr-unlogged") != NULL) {
+            purple_conversation_set_data(convs->data, "potr-unlogged", NULL);
+            purple_conversation_set_logging(convs->data, TRUE);
+        }
+    purple_signals_disconnect_by_handle(session_handle);
+    g_clear_pointer(&held, g_hash_table_destroy);
+    g_clear_pointer(&key_waiters, g_hash_table_destroy);
+    g_clear_pointer(&last_lines, g_hash_table_destroy);
+    session_handle = NULL;
+}

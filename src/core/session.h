@@ -1,1 +1,98 @@
-/* purple-otr */
+/* purple-otr - GPL-2.0-or-later
+ * Session: conversations <-> libotr contexts and instances; the send and
+ * receive hooks; messages held until a conversation is private. */
+#ifndef POTR_SESSION_H
+#define POTR_SESSION_H
+
+#include <glib.h>
+#include <purple.h>
+#include <libotr/proto.h>
+#include <libotr/context.h>
+
+#include "potr.h"
+
+/* Connect the send/receive and conversation signals on behalf of HANDLE. */
+void potr_session_init(void *handle);
+
+/* Drop every held message (each owner is told) and disconnect. */
+void potr_session_uninit(void);
+
+/* The context of WHO on ACCOUNT for INSTANCE (OTRL_INSTAG_MASTER,
+ * OTRL_INSTAG_BEST, ... or a tag). ADD creates the master context if
+ * missing. NULL if none. */
+ConnContext *potr_session_find(PurpleAccount *account, const char *who,
+                               otrl_instag_t instance, gboolean add);
+
+/* The instance CONV talks to: the one chosen with "/otr instance", else
+ * OTRL_INSTAG_BEST. */
+otrl_instag_t potr_session_instance(PurpleConversation *conv);
+void potr_session_set_instance(PurpleConversation *conv, otrl_instag_t instance);
+
+/* The context CONV uses now (its chosen instance), or NULL. */
+ConnContext *potr_session_context(PurpleConversation *conv);
+
+/* Level of one context (NULL: not private). */
+PotrLevel potr_session_level_of(ConnContext *context);
+
+/* The IM conversation for CONTEXT; CREATE opens one if there is none. */
+PurpleConversation *potr_session_conv(ConnContext *context, gboolean create);
+
+/* Write a status line (HTML) into CONV, never logged. Identical lines
+ * written again within a few seconds are suppressed when DEDUPE. */
+void potr_session_write(PurpleConversation *conv, const char *html,
+                        PurpleMessageFlags flags, gboolean dedupe);
+
+/* The private state of CONTEXT changed (secure, insecure, refreshed,
+ * finished): update logging, level, held messages, and tell the user. */
+typedef enum {
+    POTR_CHANGE_SECURE,
+    POTR_CHANGE_INSECURE,
+    POTR_CHANGE_REFRESHED,
+    POTR_CHANGE_FINISHED,
+    POTR_CHANGE_TRUST
+} PotrChange;
+void potr_session_changed(ConnContext *context, PotrChange change);
+
+/* Send an OTR query (start or refresh) to WHO on ACCOUNT. If the account
+ * has no key yet, the key is generated first and the query follows by
+ * itself when it is ready. */
+void potr_session_start(PurpleAccount *account, const char *who);
+
+/* End every instance of the private conversation with WHO on ACCOUNT,
+ * telling the peer. */
+void potr_session_end(PurpleAccount *account, const char *who);
+
+/* End every private conversation of ACCOUNT (all accounts when NULL). */
+void potr_session_end_all(PurpleAccount *account);
+
+/* libotr needs a key for ACCOUNT to talk to PEER: start generating it
+ * and remember to start the conversation with PEER once it exists. */
+void potr_session_need_key(PurpleAccount *account, const char *peer);
+
+/* Start generating ACCOUNT's key (see potr_key_generate). */
+gboolean potr_session_keygen(PurpleAccount *account, GError **error);
+
+/* ACCOUNT's key generation ended (OK or not): resume what waited on it. */
+void potr_session_key_done(PurpleAccount *account, gboolean ok);
+
+/* Start (RESPOND FALSE) or answer (RESPOND TRUE) a verification of CONV's
+ * peer with SECRET, and QUESTION when starting (NULL or "" for a shared
+ * secret). FALSE with ERROR if the conversation is not private. */
+gboolean potr_session_smp_start(PurpleConversation *conv, const char *question,
+                                const char *secret, gboolean respond, GError **error);
+
+/* Abort the running verification of CONV, if any. */
+void potr_session_smp_abort(PurpleConversation *conv);
+
+/* Set the trust of CONTEXT's active fingerprint ("verified", "smp", or ""
+ * to clear), save it at once and tell the user. */
+void potr_session_set_trust(ConnContext *context, const char *trust);
+
+/* An SMP event from libotr for CONTEXT (progress, question, outcome). */
+void potr_session_smp_event(ConnContext *context, int smp_event,
+                            unsigned short progress, const char *question);
+
+/* Number of messages held for WHO on ACCOUNT until private. */
+guint potr_session_held_count(PurpleAccount *account, const char *who);
+
+#endif /* POTR_SESSION_H */
