@@ -7,6 +7,7 @@
 #include <libotr/privkey.h>
 
 #include "core.h"
+#include "dialogs.h"
 #include "events.h"
 #include "policy.h"
 #include "session.h"
@@ -228,6 +229,10 @@ cmd_smp(PurpleConversation *conv, const char *rest)
     GError *error = NULL;
 
     potr_commands_next_word(rest, &verb, &args);
+    if (verb == NULL) {
+        potr_dialogs_verify(conv);
+        goto cleanup;
+    }
     if (g_strcmp0(verb, "abort") == 0) {
         potr_session_smp_abort(conv);
         goto cleanup;
@@ -363,7 +368,7 @@ static const Subcommand subcommands[] = {
     { "refresh", cmd_start, N_("/otr refresh: refresh the private conversation (new keys)") },
     { "end", cmd_end, N_("/otr end: end the private conversation") },
     { "status", cmd_status, N_("/otr status: show how private this conversation is") },
-    { "smp", cmd_smp, N_("/otr smp ask [\"QUESTION\"] SECRET | respond SECRET | abort: verify your buddy with a secret or a question") },
+    { "smp", cmd_smp, N_("/otr smp [ask [\"QUESTION\"] SECRET | respond SECRET | abort]: verify your buddy with a question or a shared secret (alone: a dialog)") },
     { "trust", cmd_trust, N_("/otr trust: you have checked your buddy's fingerprint by hand") },
     { "distrust", cmd_distrust, N_("/otr distrust: stop trusting your buddy's fingerprint") },
     { "fingerprint", cmd_fingerprint, N_("/otr fingerprint [all]: show your and your buddy's fingerprints") },

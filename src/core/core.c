@@ -8,6 +8,7 @@
 #include <libotr/instag.h>
 
 #include "commands.h"
+#include "dialogs.h"
 #include "ops.h"
 #include "policy.h"
 #include "session.h"
@@ -204,6 +205,11 @@ register_signals(PurplePlugin *plugin)
     purple_signal_register(plugin, "smp-event", purple_marshal_VOID__POINTER_INT_INT, NULL, 3,
                            purple_value_new(PURPLE_TYPE_SUBTYPE, PURPLE_SUBTYPE_CONVERSATION),
                            purple_value_new(PURPLE_TYPE_INT), purple_value_new(PURPLE_TYPE_INT));
+    purple_signal_register(plugin, "smp-request", purple_marshal_BOOLEAN__POINTER_POINTER,
+                           purple_value_new(PURPLE_TYPE_BOOLEAN), 2,
+                           purple_value_new(PURPLE_TYPE_SUBTYPE, PURPLE_SUBTYPE_CONVERSATION),
+                           purple_value_new(PURPLE_TYPE_STRING));
+    purple_signal_register(plugin, "fingerprints-changed", purple_marshal_VOID, NULL, 0);
 }
 
 /* libotr's OTRL_INIT exits the process on a version mismatch; a plugin
@@ -247,6 +253,7 @@ potr_core_start(PurplePlugin *plugin, GError **error)
     load_files();
     potr_session_init(plugin);
     potr_commands_init(plugin);
+    potr_dialogs_init(plugin);
     return TRUE;
 }
 
@@ -257,6 +264,7 @@ potr_core_stop(void)
         return;
     potr_session_end_all(NULL);
     potr_commands_uninit();
+    potr_dialogs_uninit();
     potr_session_uninit();
     potr_ops_stop_timer();
     potr_store_keygen_cancel_all(core_us);

@@ -3,6 +3,7 @@
 #include "i18n.h"
 
 #include <purple.h>
+#include <libpurple/core.h>
 
 #include "core.h"
 
@@ -104,9 +105,31 @@ static PurplePluginInfo info = {
     .actions = NULL,
 };
 
+/* One obvious entry in the plugin list: in Pidgin and Finch the UI plugin
+ * (which depends on this one and loads it) is the entry; the core stays
+ * visible in other programs, and where the UI plugin was not built. */
+static gboolean
+ui_plugin_is_the_entry(void)
+{
+    const char *ui = purple_core_get_ui();
+
+#ifdef POTR_BUILT_PIDGIN
+    if (g_strcmp0(ui, "gtk-gaim") == 0)
+        return TRUE;
+#endif
+#ifdef POTR_BUILT_FINCH
+    if (g_strcmp0(ui, "gnt-purple") == 0)
+        return TRUE;
+#endif
+    (void)ui;
+    return FALSE;
+}
+
 static void
 init_plugin(PurplePlugin *plugin)
 {
+    if (ui_plugin_is_the_entry())
+        info.flags |= PURPLE_PLUGIN_FLAG_INVISIBLE;
     bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
     bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
     info.name = _("Off-the-Record (purple-otr)");

@@ -74,6 +74,11 @@ const char *potr_policy_name(PotrPolicy policy);
  *      when the instance in use changes.
  *   "smp-event" (PurpleConversation *conv, int event, int progress)
  *      a verification step: event is a PotrSmpEvent, progress 0..100.
+ *   "smp-request" (PurpleConversation *conv, const char *question) -> gboolean
+ *      the peer asks to verify; a UI that shows its own dialog returns
+ *      TRUE, else the core asks through purple_request_input().
+ *   "fingerprints-changed" ()
+ *      the list of known fingerprints or their trust changed.
  *   "key-generation" (PurpleAccount *account, guint state)
  *      state = 0 when a key generation starts, 1 when the key is ready,
  *      2 when it failed. */
@@ -103,6 +108,62 @@ gboolean potr_key_generating(PurpleAccount *account);
 /* ACCOUNT's own fingerprint in human form (5 groups of 8 hex digits),
  * newly allocated; NULL if the account has no key yet. */
 char *potr_key_fingerprint(PurpleAccount *account);
+
+/* ---- verification and trust (for fingerprint managers and dialogs) ---- */
+
+/* One known fingerprint of a buddy. */
+typedef struct {
+    char *buddy;        /* normalised buddy name */
+    char *account;      /* account name, as libotr stores it */
+    char *protocol;     /* protocol id, e.g. "prpl-jabber" */
+    char *fingerprint;  /* human form: 5 groups of 8 hex digits */
+    char *trust;        /* "" (not verified), "verified" (by hand), "smp" */
+    gboolean in_use;    /* the key of a private conversation right now */
+} PotrFingerprint;
+
+/* Every known fingerprint, sorted by account then buddy. Free the list
+ * with g_list_free_full(list, (GDestroyNotify)potr_fingerprint_free). */
+GList *potr_fingerprints_list(void);
+void potr_fingerprint_free(PotrFingerprint *fp);
+
+/* Forget one fingerprint (FP as listed). Refused with POTR_ERROR_IN_USE
+ * while a private conversation uses it; POTR_ERROR_FAILED if unknown.
+ * The file is written at once. */
+gboolean potr_fingerprint_forget(const PotrFingerprint *fp, GError **error);
+
+/* Set (TRUSTED) or clear the manual trust of one fingerprint; saved at once. */
+gboolean potr_fingerprint_set_trusted(const PotrFingerprint *fp, gboolean trusted, GError **error);
+
+/* The peer's fingerprint in CONV's private conversation (human form, newly
+ * allocated), or NULL if it is not private. */
+char *potr_conv_peer_fingerprint(PurpleConversation *conv);
+
+/* Trust (or distrust) the fingerprint in use in CONV, as "/otr trust". */
+gboolean potr_conv_set_trusted(PurpleConversation *conv, gboolean trusted, GError **error);
+
+/* Verify CONV's peer with SMP: ask (QUESTION NULL or "" for a shared
+ * secret), answer the peer's request, or abort. Secrets are not kept. */
+gboolean potr_conv_smp_ask(PurpleConversation *conv, const char *question, const char *secret,
+                           GError **error);
+gboolean potr_conv_smp_respond(PurpleConversation *conv, const char *secret, GError **error);
+void potr_conv_smp_abort(PurpleConversation *conv);
+
+/* The question of the peer's pending verification request in CONV
+ * (NULL if none or if it is a shared secret). Static until the next event. */
+const char *potr_conv_smp_question(PurpleConversation *conv);
+
+/* The peer's OTR instances (logins) in CONV. */
+typedef struct {
+    guint32 tag;
+    PotrLevel level;
+    gboolean in_use;
+} PotrInstance;
+
+/* Array of PotrInstance (g_array_unref). */
+GArray *potr_conv_instances(PurpleConversation *conv);
+
+/* Talk to instance TAG in CONV; 0 = the best one (the default). */
+void potr_conv_set_instance(PurpleConversation *conv, guint32 tag);
 
 G_END_DECLS
 

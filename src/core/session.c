@@ -9,6 +9,7 @@
 #include <libotr/tlv.h>
 
 #include "core.h"
+#include "dialogs.h"
 #include "events.h"
 #include "ops.h"
 #include "policy.h"
@@ -723,16 +724,33 @@ potr_session_key_done(PurpleAccount *account, gboolean ok)
 typedef struct {
     gboolean smp_ours;
     gboolean smp_question;
+    char *asked;        /* the question of the peer's pending request */
 } ContextData;
+
+static void
+context_data_free(void *data)
+{
+    ContextData *cd = data;
+
+    g_free(cd->asked);
+    g_free(cd);
+}
 
 static ContextData *
 context_data(ConnContext *context)
 {
     if (context->app_data == NULL) {
         context->app_data = g_new0(ContextData, 1);
-        context->app_data_free = g_free;
+        context->app_data_free = context_data_free;
     }
     return context->app_data;
+}
+
+const char *
+potr_session_smp_asked(ConnContext *context)
+{
+    return context != NULL && context->app_data != NULL
+        ? ((ContextData *)context->app_data)->asked : NULL;
 }
 
 G_STATIC_ASSERT((int)POTR_SMP_FAILURE == (int)OTRL_SMPEVENT_FAILURE);
@@ -809,6 +827,7 @@ smp_outcome(ConnContext *context, int smp_event)
 
     cd->smp_ours = FALSE;
     cd->smp_question = FALSE;
+    g_clear_pointer(&cd->asked, g_free);
     switch (smp_event) {
     case OTRL_SMPEVENT_SUCCESS:
         if (!ours && question)
@@ -838,11 +857,16 @@ potr_session_smp_event(ConnContext *context, int smp_event, unsigned short progr
     switch (smp_event) {
     case OTRL_SMPEVENT_ASK_FOR_SECRET:
         context_data(context)->smp_question = FALSE;
+        context_data(context)->smp_ours = FALSE;
+        g_clear_pointer(&context_data(context)->asked, g_free);
         text = _("{buddy} wants to verify you with a shared secret. Answer with /otr smp respond SECRET "
                  "(or /otr smp abort).");
         break;
     case OTRL_SMPEVENT_ASK_FOR_ANSWER:
         context_data(context)->smp_question = TRUE;
+        context_data(context)->smp_ours = FALSE;
+        g_free(context_data(context)->asked);
+        context_data(context)->asked = g_strdup(question);
         text = _("{buddy} wants to verify you and asks: \xe2\x80\x9c{detail}\xe2\x80\x9d. "
                  "Answer with /otr smp respond ANSWER (or /otr smp abort).");
         break;
@@ -861,6 +885,9 @@ potr_session_smp_event(ConnContext *context, int smp_event, unsigned short progr
         purple_signal_emit(potr_core_handle(), "smp-event", conv, smp_event, (int)progress);
     write_expanded(conv, text, context->username, question, flags);
     potr_core_emit_level(conv);
+    if (conv != NULL && (smp_event == OTRL_SMPEVENT_ASK_FOR_ANSWER
+                         || smp_event == OTRL_SMPEVENT_ASK_FOR_SECRET))
+        potr_dialogs_smp_request(conv, question);
 }
 
 static void
@@ -876,6 +903,7 @@ static void
 on_deleting_conversation(PurpleConversation *conv, gpointer data)
 {
     g_hash_table_remove(last_lines, conv);
+    purple_request_close_with_handle(conv);
 }
 
 static void

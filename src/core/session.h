@@ -81,6 +81,9 @@ void potr_session_key_done(PurpleAccount *account, gboolean ok);
 gboolean potr_session_smp_start(PurpleConversation *conv, const char *question,
                                 const char *secret, gboolean respond, GError **error);
 
+/* The question of the peer's pending verification request, or NULL. */
+const char *potr_session_smp_asked(ConnContext *context);
+
 /* Abort the running verification of CONV, if any. */
 void potr_session_smp_abort(PurpleConversation *conv);
 

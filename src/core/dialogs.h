@@ -1,0 +1,21 @@
+/* purple-otr - GPL-2.0-or-later
+ * Dialogs: verification dialogs through purple_request_*, for every UI that
+ * has no native ones, and OTR entries in the buddy list's menu. */
+#ifndef POTR_DIALOGS_H
+#define POTR_DIALOGS_H
+
+#include <purple.h>
+
+/* Connect the buddy-menu entries on behalf of HANDLE / disconnect. */
+void potr_dialogs_init(void *handle);
+void potr_dialogs_uninit(void);
+
+/* The peer of CONV asks to verify (QUESTION NULL: shared secret). Emits
+ * "smp-request"; unless a UI handled it, asks the user for the answer. */
+void potr_dialogs_smp_request(PurpleConversation *conv, const char *question);
+
+/* Let the user choose how to verify CONV's peer: question and answer,
+ * shared secret, or comparing fingerprints by hand. */
+void potr_dialogs_verify(PurpleConversation *conv);
+
+#endif /* POTR_DIALOGS_H */
