@@ -13,6 +13,7 @@
 #include "policy.h"
 #include "session.h"
 #include "store.h"
+#include "xmpp.h"
 
 /* Why one state for the whole process: libotr keeps keys, contexts and
  * fingerprints in an OtrlUserState; two of them would answer the same
@@ -254,6 +255,7 @@ potr_core_start(PurplePlugin *plugin, GError **error)
     potr_session_init(plugin);
     potr_commands_init(plugin);
     potr_dialogs_init(plugin);
+    potr_xmpp_init(plugin);
     return TRUE;
 }
 
@@ -265,6 +267,7 @@ potr_core_stop(void)
     potr_session_end_all(NULL);
     potr_commands_uninit();
     potr_dialogs_uninit();
+    potr_xmpp_uninit();
     potr_session_uninit();
     potr_ops_stop_timer();
     potr_store_keygen_cancel_all(core_us);

@@ -101,6 +101,10 @@ op_inject_message(void *opdata, const char *accountname, const char *protocol,
     PurpleConnection *gc = NULL;
     const char *to = recipient;
 
+    /* a message stored by the server belongs to the past: answering it
+     * (errors, key exchanges) would only confuse the peer's session now */
+    if (data != NULL && data->quiet)
+        return;
     if (account == NULL || (gc = purple_account_get_connection(account)) == NULL) {
         purple_debug_warning("purple-otr", "cannot send OTR data: account %s is offline\n",
                              accountname);
@@ -233,12 +237,15 @@ static void
 op_handle_msg_event(void *opdata, OtrlMessageEvent msg_event, ConnContext *context,
                     const char *message, gcry_error_t err)
 {
+    PotrOpData *data = opdata;
     PurpleMessageFlags flags = PURPLE_MESSAGE_SYSTEM;
     PurpleConversation *conv = NULL;
     char *line = NULL;
 
-    if (context == NULL)
+    if (context == NULL || (data != NULL && data->quiet))
         return;
+    if (msg_event == OTRL_MSGEVENT_RCVDMSG_GENERAL_ERR)
+        potr_session_peer_error(context);
     line = potr_event_describe(msg_event, context->username, message, err, &flags);
     if (line == NULL)
         return;

@@ -13,6 +13,7 @@
 typedef struct {
     PurpleAccount *account;
     const char *peer;
+    gboolean quiet;   /* a stored (offline) message: send nothing back, no event lines */
 } PotrOpData;
 
 /* The one OtrlMessageAppOps table of the process. */

@@ -14,6 +14,7 @@
 #include "ops.h"
 #include "policy.h"
 #include "store.h"
+#include "xmpp.h"
 
 /* Seconds during which an identical status line is not repeated. */
 #define POTR_DEDUPE_SECONDS 10
@@ -29,6 +30,9 @@ typedef struct {
 static GHashTable *held = NULL;
 /* "protocol\naccount" -> GHashTable set of peers waiting for the key */
 static GHashTable *key_waiters = NULL;
+/* held_key()s of conversations that were private when the peer or we went
+ * offline: they are started again when both are back */
+static GHashTable *resume = NULL;
 /* PurpleConversation* -> LastLine (repeat suppression) */
 static GHashTable *last_lines = NULL;
 static void *session_handle = NULL;
@@ -178,6 +182,16 @@ write_expanded(PurpleConversation *conv, const char *template_, const char *budd
     g_free(line);
 }
 
+/* An error line that is not repeated for a burst of the same cause. */
+static void
+write_dedupe(PurpleConversation *conv, const char *template_, const char *buddy)
+{
+    char *line = potr_event_expand(template_, buddy, NULL);
+
+    potr_session_write(conv, line, PURPLE_MESSAGE_ERROR, TRUE);
+    g_free(line);
+}
+
 /* Logging: while a conversation is private and the user asked not to log
  * OTR conversations, the conversation's log is switched off (and back on
  * when it stops being private). Received decrypted messages also carry
@@ -200,6 +214,8 @@ update_logging(PurpleConversation *conv, ConnContext *context)
     }
 }
 
+static void remember_sent(ConnContext *context, const char *html);
+
 /* Encrypt HTML for WHO through libotr. Fragments are sent; with LAST the
  * final fragment (or the message itself, when libotr lets it out as it
  * is) is returned in *LAST for the caller to send, else it is sent too.
@@ -210,7 +226,7 @@ encrypt(PurpleAccount *account, const char *who, otrl_instag_t instance, const c
         char **last)
 {
     OtrlUserState us = potr_core_userstate();
-    PotrOpData opdata = { account, who };
+    PotrOpData opdata = { .account = account, .peer = who };
     ConnContext *context = NULL;
     char *norm = potr_core_normalize(account, who);
     char *otr = NULL;
@@ -240,6 +256,8 @@ encrypt(PurpleAccount *account, const char *who, otrl_instag_t instance, const c
     }
     if (*otr == '\0')
         goto cleanup;   /* libotr refused to send it (e.g. finished session) */
+    if (context->msgstate == OTRL_MSGSTATE_ENCRYPTED)
+        remember_sent(context, html);
     if (last != NULL)
         *last = g_strdup(otr);
     ok = TRUE;
@@ -439,12 +457,44 @@ was_encrypted(const char *original, ConnContext *context)
            && strstr(original, "?OTR:") != NULL;
 }
 
+/* A message the server kept while we were offline can be read only if it
+ * is data of the private conversation that is still open here. */
+static gboolean
+stored_readable(PurpleAccount *account, const char *who, const char *message)
+{
+    ConnContext *master = potr_session_find(account, who, OTRL_INSTAG_MASTER, FALSE);
+
+    if (!g_str_has_prefix(message, "?OTR:"))
+        return FALSE;
+    for (ConnContext *c = master; c != NULL && c->m_context == master; c = c->next)
+        if (c->msgstate == OTRL_MSGSTATE_ENCRYPTED)
+            return TRUE;
+    return FALSE;
+}
+
+/* Drop a stored OTR message that cannot be read, with one line for data
+ * (protocol messages of a past key exchange are dropped silently). */
+static void
+drop_stored(PurpleAccount *account, const char *who, char **message)
+{
+    if (g_str_has_prefix(*message, "?OTR:")) {
+        PurpleConversation *conv = purple_conversation_new(PURPLE_CONV_TYPE_IM, account, who);
+
+        write_dedupe(conv, _("{buddy} sent you encrypted messages while you were "
+                                          "offline; they belong to a private conversation that "
+                                          "has ended and cannot be read."), who);
+    } else {
+        purple_debug_info("purple-otr", "stored OTR protocol message dropped\n");
+    }
+    g_clear_pointer(message, g_free);
+}
+
 static gboolean
 on_receiving_im(PurpleAccount *account, char **who, char **message, PurpleConversation *conv,
                 PurpleMessageFlags *flags, gpointer data)
 {
     OtrlUserState us = potr_core_userstate();
-    PotrOpData opdata = { account, NULL };
+    PotrOpData opdata = { .account = account, .peer = NULL };
     ConnContext *context = NULL;
     OtrlTLV *tlvs = NULL;
     char *norm = NULL;
@@ -455,6 +505,14 @@ on_receiving_im(PurpleAccount *account, char **who, char **message, PurpleConver
         return FALSE;
     opdata.peer = *who;
     norm = potr_core_normalize(account, *who);
+    if (potr_xmpp_take_delayed(account, *who)) {
+        if (!stored_readable(account, *who, *message)) {
+            drop_stored(account, *who, message);
+            g_free(norm);
+            return FALSE;
+        }
+        opdata.quiet = TRUE;
+    }
     internal = otrl_message_receiving(us, &potr_ops, &opdata, purple_account_get_username(account),
                                       purple_account_get_protocol_id(account), norm, *message,
                                       &plain, &tlvs, &context, NULL, NULL);
@@ -463,6 +521,8 @@ on_receiving_im(PurpleAccount *account, char **who, char **message, PurpleConver
     otrl_tlv_free(tlvs);
 
     if (internal) {
+        if (opdata.quiet)
+            drop_stored(account, *who, message);
         g_clear_pointer(message, g_free);
     } else if (plain != NULL) {
         if (was_encrypted(*message, context) && flags != NULL
@@ -574,7 +634,7 @@ void
 potr_session_end(PurpleAccount *account, const char *who)
 {
     OtrlUserState us = potr_core_userstate();
-    PotrOpData opdata = { account, who };
+    PotrOpData opdata = { .account = account, .peer = who };
     ConnContext *master = NULL;
     gboolean was_private = FALSE;
     char *norm = NULL;
@@ -725,7 +785,20 @@ typedef struct {
     gboolean smp_ours;
     gboolean smp_question;
     char *asked;        /* the question of the peer's pending request */
+    char *last_sent;    /* plain text of the last message sent privately */
 } ContextData;
+
+/* Overwrite a string holding a secret or a private message, then free it,
+ * in a way the compiler cannot drop. */
+static void
+wipe_free(char *text)
+{
+    volatile char *p = (volatile char *)text;
+
+    while (p != NULL && *p != '\0')
+        *p++ = '\0';
+    g_free(text);
+}
 
 static void
 context_data_free(void *data)
@@ -733,6 +806,7 @@ context_data_free(void *data)
     ContextData *cd = data;
 
     g_free(cd->asked);
+    wipe_free(cd->last_sent);
     g_free(cd);
 }
 
@@ -744,6 +818,31 @@ context_data(ConnContext *context)
         context->app_data_free = context_data_free;
     }
     return context->app_data;
+}
+
+static void
+remember_sent(ConnContext *context, const char *html)
+{
+    ContextData *cd = context_data(context);
+
+    wipe_free(cd->last_sent);
+    cd->last_sent = purple_markup_strip_html(html);
+}
+
+void
+potr_session_peer_error(ConnContext *context)
+{
+    ContextData *cd = context_data(context);
+    PurpleConversation *conv = potr_session_conv(context, TRUE);
+
+    if (cd->last_sent == NULL)
+        return;
+    write_expanded(conv, _("{buddy} could not read one of your messages; the private conversation "
+                           "will be refreshed. This message of yours may not have arrived: "
+                           "\xe2\x80\x9c{detail}\xe2\x80\x9d"),
+                   context->username, cd->last_sent, PURPLE_MESSAGE_ERROR);
+    wipe_free(cd->last_sent);
+    cd->last_sent = NULL;
 }
 
 const char *
@@ -763,7 +862,7 @@ potr_session_smp_start(PurpleConversation *conv, const char *question, const cha
 {
     OtrlUserState us = potr_core_userstate();
     PurpleAccount *account = purple_conversation_get_account(conv);
-    PotrOpData opdata = { account, purple_conversation_get_name(conv) };
+    PotrOpData opdata = { .account = account, .peer = purple_conversation_get_name(conv) };
     ConnContext *context = potr_session_context(conv);
     ContextData *cd = NULL;
     size_t len = secret != NULL ? strlen(secret) : 0;
@@ -796,7 +895,7 @@ potr_session_smp_start(PurpleConversation *conv, const char *question, const cha
 void
 potr_session_smp_abort(PurpleConversation *conv)
 {
-    PotrOpData opdata = { purple_conversation_get_account(conv), purple_conversation_get_name(conv) };
+    PotrOpData opdata = { .account = purple_conversation_get_account(conv), .peer = purple_conversation_get_name(conv) };
     ConnContext *context = potr_session_context(conv);
 
     if (context != NULL && context->msgstate == OTRL_MSGSTATE_ENCRYPTED)
@@ -906,13 +1005,99 @@ on_deleting_conversation(PurpleConversation *conv, gpointer data)
     purple_request_close_with_handle(conv);
 }
 
+/* Remember every buddy of ACCOUNT with a private conversation now. */
+static void
+remember_private(PurpleAccount *account, const char *only)
+{
+    OtrlUserState us = potr_core_userstate();
+    char *norm = only != NULL ? potr_core_normalize(account, only) : NULL;
+
+    for (ConnContext *c = us != NULL ? us->context_root : NULL; c != NULL; c = c->next) {
+        if (c->msgstate != OTRL_MSGSTATE_ENCRYPTED
+            || potr_core_find_account(c->accountname, c->protocol) != account
+            || (norm != NULL && strcmp(norm, c->username) != 0))
+            continue;
+        g_hash_table_add(resume, held_key(account, c->username));
+    }
+    g_free(norm);
+}
+
 static void
 on_signing_off(PurpleConnection *gc, gpointer data)
 {
     PurpleAccount *account = purple_connection_get_account(gc);
 
+    remember_private(account, NULL);
     potr_session_end_all(account);
     drop_held(account);
+}
+
+/* Back online: restart what was private with buddies who are not on the
+ * list (those on it restart when their presence says they are back). */
+static void
+on_signed_on(PurpleConnection *gc, gpointer data)
+{
+    PurpleAccount *account = purple_connection_get_account(gc);
+    char *prefix = account_key(account);
+    GList *keys = g_hash_table_get_keys(resume);
+
+    for (GList *l = keys; l != NULL; l = l->next) {
+        const char *key = l->data;
+        const char *who = NULL;
+
+        if (!g_str_has_prefix(key, prefix) || key[strlen(prefix)] != '\n')
+            continue;
+        who = key + strlen(prefix) + 1;
+        if (purple_find_buddy(account, who) != NULL)
+            continue;
+        potr_session_start(account, who);
+        g_hash_table_remove(resume, key);
+    }
+    g_list_free(keys);
+    g_free(prefix);
+}
+
+/* The peer left: its side of the session is gone, so ours ends too (no
+ * message is sent: nobody is there to read it); it restarts on return. */
+static void
+on_buddy_signed_off(PurpleBuddy *buddy, gpointer data)
+{
+    PurpleAccount *account = purple_buddy_get_account(buddy);
+    const char *who = purple_buddy_get_name(buddy);
+    ConnContext *master = potr_session_find(account, who, OTRL_INSTAG_MASTER, FALSE);
+    gboolean ended = FALSE;
+
+    for (ConnContext *c = master; c != NULL && c->m_context == master; c = c->next) {
+        if (c->msgstate != OTRL_MSGSTATE_ENCRYPTED)
+            continue;
+        otrl_context_force_plaintext(c);
+        ended = TRUE;
+    }
+    if (!ended)
+        return;
+    g_hash_table_add(resume, held_key(account, who));
+    {
+        PurpleConversation *conv = potr_session_conv(master, FALSE);
+
+        if (conv != NULL) {
+            write_expanded(conv, _("{buddy} went offline: the private conversation has ended. It "
+                                   "starts again when {buddy} is back."),
+                           who, NULL, PURPLE_MESSAGE_SYSTEM);
+            update_logging(conv, master);
+            potr_core_emit_level(conv);
+        }
+    }
+}
+
+static void
+on_buddy_signed_on(PurpleBuddy *buddy, gpointer data)
+{
+    PurpleAccount *account = purple_buddy_get_account(buddy);
+    char *key = held_key(account, purple_buddy_get_name(buddy));
+
+    if (g_hash_table_remove(resume, key))
+        potr_session_start(account, purple_buddy_get_name(buddy));
+    g_free(key);
 }
 
 void
@@ -925,6 +1110,7 @@ potr_session_init(void *handle)
     key_waiters = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                         (GDestroyNotify)g_hash_table_destroy);
     last_lines = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, free_last_line);
+    resume = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     purple_signal_connect(convs, "sending-im-msg", handle, PURPLE_CALLBACK(on_sending_im), NULL);
     purple_signal_connect(convs, "receiving-im-msg", handle, PURPLE_CALLBACK(on_receiving_im), NULL);
     purple_signal_connect(convs, "conversation-created", handle,
@@ -933,6 +1119,12 @@ potr_session_init(void *handle)
                           PURPLE_CALLBACK(on_deleting_conversation), NULL);
     purple_signal_connect(purple_connections_get_handle(), "signing-off", handle,
                           PURPLE_CALLBACK(on_signing_off), NULL);
+    purple_signal_connect(purple_connections_get_handle(), "signed-on", handle,
+                          PURPLE_CALLBACK(on_signed_on), NULL);
+    purple_signal_connect(purple_blist_get_handle(), "buddy-signed-off", handle,
+                          PURPLE_CALLBACK(on_buddy_signed_off), NULL);
+    purple_signal_connect(purple_blist_get_handle(), "buddy-signed-on", handle,
+                          PURPLE_CALLBACK(on_buddy_signed_on), NULL);
 }
 
 void
@@ -953,5 +1145,6 @@ potr_session_uninit(void)
     g_clear_pointer(&held, g_hash_table_destroy);
     g_clear_pointer(&key_waiters, g_hash_table_destroy);
     g_clear_pointer(&last_lines, g_hash_table_destroy);
+    g_clear_pointer(&resume, g_hash_table_destroy);
     session_handle = NULL;
 }

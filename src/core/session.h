@@ -81,6 +81,10 @@ void potr_session_key_done(PurpleAccount *account, gboolean ok);
 gboolean potr_session_smp_start(PurpleConversation *conv, const char *question,
                                 const char *secret, gboolean respond, GError **error);
 
+/* The peer said it could not read a message: tell the user which one of
+ * theirs may be lost (libotr refreshes the session by itself). */
+void potr_session_peer_error(ConnContext *context);
+
 /* The question of the peer's pending verification request, or NULL. */
 const char *potr_session_smp_asked(ConnContext *context);
 
