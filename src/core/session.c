@@ -563,6 +563,37 @@ change_text(ConnContext *context, PotrChange change)
     }
 }
 
+/* TRUE if CONTEXT's buddy has a verified fingerprint other than the one
+ * in use: the buddy's key changed since it was verified. */
+static gboolean
+key_changed_since_verified(ConnContext *context)
+{
+    ConnContext *master = context->m_context;
+
+    if (context->active_fingerprint == NULL
+        || otrl_context_is_fingerprint_trusted(context->active_fingerprint))
+        return FALSE;
+    for (Fingerprint *fp = master->fingerprint_root.next; fp != NULL; fp = fp->next)
+        if (fp != context->active_fingerprint && otrl_context_is_fingerprint_trusted(fp))
+            return TRUE;
+    return FALSE;
+}
+
+/* Why loud and every time: a verified buddy whose key changes is either on
+ * a new device or being impersonated (the server itself can do it); the
+ * warning stays until the new key is verified or the old one forgotten. */
+static void
+warn_key_changed(PurpleConversation *conv, ConnContext *context)
+{
+    char human[OTRL_PRIVKEY_FPRINT_HUMAN_LEN];
+
+    otrl_privkey_hash_to_human(human, context->active_fingerprint->fingerprint);
+    write_expanded(conv, _("WARNING: {buddy} is using a NEW key ({detail}), not the one you "
+                           "verified. It may be a new device, or someone impersonating {buddy}. "
+                           "Verify it again (/otr smp ask) before you say anything private."),
+                   context->username, human, PURPLE_MESSAGE_ERROR);
+}
+
 void
 potr_session_changed(ConnContext *context, PotrChange change)
 {
@@ -579,6 +610,9 @@ potr_session_changed(ConnContext *context, PotrChange change)
     if (text != NULL)
         write_expanded(conv, text, context->username, NULL,
                        change == POTR_CHANGE_FINISHED ? PURPLE_MESSAGE_ERROR : PURPLE_MESSAGE_SYSTEM);
+    if ((change == POTR_CHANGE_SECURE || change == POTR_CHANGE_REFRESHED)
+        && key_changed_since_verified(context))
+        warn_key_changed(conv, context);
     potr_core_emit_level(conv);
     if (change == POTR_CHANGE_SECURE || change == POTR_CHANGE_REFRESHED)
         flush_held(context);
