@@ -111,7 +111,6 @@ potr_fingerprint_forget(const PotrFingerprint *fp, GError **error)
     }
     otrl_context_forget_fingerprint(found, 1);
     potr_core_save_fingerprints();
-    purple_signal_emit(potr_core_handle(), "fingerprints-changed");
     return TRUE;
 }
 
@@ -130,7 +129,6 @@ potr_fingerprint_set_trusted(const PotrFingerprint *fp, gboolean trusted, GError
     for (ConnContext *c = master; c != NULL && c->m_context == master; c = c->next)
         if (c->active_fingerprint == found)
             potr_session_changed(c, POTR_CHANGE_TRUST);
-    purple_signal_emit(potr_core_handle(), "fingerprints-changed");
     return TRUE;
 }
 

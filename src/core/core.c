@@ -123,6 +123,8 @@ potr_core_save_fingerprints(void)
         report_file_error(_("The list of known fingerprints could not be saved."), error);
         g_error_free(error);
     }
+    /* every change of the list or of a trust goes through here */
+    purple_signal_emit(core_plugin, "fingerprints-changed");
 }
 
 void

@@ -142,7 +142,6 @@ op_new_fingerprint(void *opdata, OtrlUserState us, const char *accountname,
                                "Verify it (/otr smp ask, or compare with /otr fingerprint and "
                                "/otr trust) before you trust the conversation."),
                              username, human);
-    purple_signal_emit(potr_core_handle(), "fingerprints-changed");
     potr_session_write(conv, line, PURPLE_MESSAGE_SYSTEM, FALSE);
     g_free(line);
 }

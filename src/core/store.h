@@ -13,62 +13,95 @@
 #define POTR_FILE_FINGERPRINTS "otr.fingerprints"
 #define POTR_FILE_INSTAGS "otr.instance_tags"
 
-/* Longest line the fingerprint reader accepts; longer lines are skipped. */
+/* Longest line (in bytes, newline not counted) the fingerprint reader
+ * accepts; longer lines are skipped and counted as malformed. */
 #define POTR_STORE_MAX_LINE 4096
 
-/* Writes the content of a file to FP. Returns FALSE and sets ERROR on failure. */
+/* Writes the content of a file to FP (open for reading and writing, at
+ * offset 0). Returns FALSE and sets ERROR on failure; a writer that returns
+ * FALSE without setting ERROR gets a generic POTR_ERROR_IO. */
 typedef gboolean (*PotrStoreWriter)(FILE *fp, gpointer data, GError **error);
 
 /* Replace PATH atomically: WRITER fills a new temporary file in PATH's
- * folder (created mode 0600), which is flushed, fsync()ed and renamed over
- * PATH; the folder is fsync()ed too. On any failure the temporary file is
- * unlinked, PATH is left as it was, FALSE is returned and ERROR set
- * (POTR_ERROR_IO). */
+ * folder (PATH.tmp-XXXXXX, created mode 0600 whatever the umask), which is
+ * flushed, fsync()ed and renamed over PATH; the folder is fsync()ed too.
+ * The new PATH has mode 0600. If PATH is a symbolic link, the file it
+ * points to is replaced and the link kept. If PATH was marked damaged by a
+ * reader below, a copy of it is kept first (PATH.damaged-YYYYMMDD-HHMMSS,
+ * 0600, never overwriting an older copy); if that copy cannot be made,
+ * nothing is written. On any failure the temporary file is unlinked, PATH
+ * is left as it was, FALSE is returned and ERROR set (POTR_ERROR_IO, or
+ * WRITER's error). Main thread only. */
 gboolean potr_store_write_atomic(const char *path, PotrStoreWriter writer,
                                  gpointer data, GError **error);
 
-/* Read the private keys at PATH into US. A missing file is not an error
- * (no keys). An unreadable or corrupt file returns FALSE with
- * POTR_ERROR_IO / POTR_ERROR_CORRUPT and marks PATH as "damaged": the next
- * write of PATH first keeps a copy of the old file beside it
+/* Read the private keys at PATH into US, replacing the keys US held. A
+ * missing or empty file is not an error (no keys). An unreadable or corrupt
+ * file (or one over 16 MiB) returns FALSE with POTR_ERROR_IO /
+ * POTR_ERROR_CORRUPT and marks PATH as "damaged": the next write of PATH
+ * first keeps a copy of the old file beside it
  * (PATH.damaged-YYYYMMDD-HHMMSS, 0600), so a write never leaves less on
- * disk than the file held. */
+ * disk than the file held. After a CORRUPT error US holds the keys libotr
+ * read before the damage (possibly none). A key file readable by others is
+ * made 0600. */
 gboolean potr_store_load_keys(OtrlUserState us, const char *path, GError **error);
 
 /* Read the fingerprints at PATH (libotr's format:
- * user TAB account TAB protocol TAB 40-hex [TAB trust] NL) into US.
- * Linear time: 20,000 entries load in a fraction of libotr's reader time.
- * Malformed lines are skipped and counted in *SKIPPED (may be NULL); if any
- * were skipped the file is marked damaged (see above). A missing file is
- * not an error. ADD_APP_DATA is called for every context created (may be
- * NULL), as libotr does. */
+ * user TAB account TAB protocol TAB 40-hex [TAB trust] [CR] NL) into US,
+ * adding to what US holds. For a well-formed file, US ends up exactly as
+ * after otrl_privkey_read_fingerprints() (same contexts, fingerprint lists
+ * in the same order, same trust strings: "" when the trust field is empty,
+ * NULL when it is absent).
+ * Linear time when US holds no contexts yet (the load at startup): 20,000
+ * entries load in a fraction of libotr's reader time.
+ * Malformed lines are skipped and counted in *SKIPPED (may be NULL): fewer
+ * than four fields or more than five, an empty user/account/protocol, a
+ * fingerprint that is not exactly 40 hex digits, a NUL or a stray CR, a
+ * line over POTR_STORE_MAX_LINE, and a last line without its newline
+ * (what an interrupted write leaves). libotr would read some of these
+ * (non-hex digits as 0); we don't. If any were skipped the file is marked
+ * damaged (see above) and TRUE is returned. A missing file is not an error.
+ * On a read error FALSE is returned (POTR_ERROR_IO), the file is marked
+ * damaged and US is unchanged. ADD_APP_DATA is called for every context
+ * created (may be NULL), as libotr does, though not in file order. */
 gboolean potr_store_load_fingerprints(OtrlUserState us, const char *path,
                                       void (*add_app_data)(void *data, ConnContext *context),
                                       void *data, guint *skipped, GError **error);
 
-/* Write US's fingerprints to PATH atomically (libotr's format). */
+/* Write US's fingerprints to PATH atomically (libotr's format, via
+ * otrl_privkey_write_fingerprints_FILEp). FALSE with ERROR on failure. */
 gboolean potr_store_save_fingerprints(OtrlUserState us, const char *path, GError **error);
 
-/* Read the instance tags at PATH into US (a missing file is not an error). */
+/* Read the instance tags at PATH into US, replacing the tags US held (a
+ * missing file is not an error; libotr skips malformed lines silently).
+ * FALSE with POTR_ERROR_IO if PATH exists but cannot be read. */
 gboolean potr_store_load_instags(OtrlUserState us, const char *path, GError **error);
 
-/* Create an instance tag for ACCOUNTNAME/PROTOCOL in US and write all
- * tags to PATH atomically. */
+/* Create an instance tag for ACCOUNTNAME/PROTOCOL in US (replacing the
+ * account's tag, if it had one) and write all tags to PATH atomically. If
+ * the write fails, FALSE is returned with ERROR and the new tag stays in US
+ * for this session (a tag is not a secret; the file keeps the old ones). */
 gboolean potr_store_new_instag(OtrlUserState us, const char *path,
                                const char *accountname, const char *protocol,
                                GError **error);
 
 /* Called on the main loop when a key generation ends. OK is TRUE when the
- * key is in US and on disk; otherwise ERROR says why. */
+ * key is in US and on disk; otherwise ERROR (owned by the store, valid
+ * during the call) says why, and US and the file keep the old keys. The
+ * generation is no longer "running" during the call, so DONE may start
+ * another one. */
 typedef void (*PotrKeygenDone)(const char *accountname, const char *protocol,
                                gboolean ok, const GError *error, gpointer user_data);
 
 /* Generate a DSA key for ACCOUNTNAME/PROTOCOL in a worker thread
  * (libotr's generate_start / calculate / finish). The main loop never
  * waits on it. When the key is ready it is added to US and all keys of US
- * are written to PATH atomically; then DONE runs on the main loop (thread
- * default context at start time). Returns FALSE with POTR_ERROR_BUSY if a
- * generation for this account is already running. */
+ * are written to PATH atomically (PATH is never truncated: until then it
+ * holds the old keys); then DONE (may be NULL) runs on the main loop
+ * (thread default context at start time). Returns FALSE with
+ * POTR_ERROR_BUSY if a generation for this account is already running,
+ * POTR_ERROR_FAILED if it could not be started. Call from the thread that
+ * runs that main context, like the two functions below. */
 gboolean potr_store_keygen_start(OtrlUserState us, const char *path,
                                  const char *accountname, const char *protocol,
                                  PotrKeygenDone done, gpointer user_data,
@@ -77,9 +110,11 @@ gboolean potr_store_keygen_start(OtrlUserState us, const char *path,
 /* TRUE while a key for ACCOUNTNAME/PROTOCOL is being generated. */
 gboolean potr_store_keygen_running(const char *accountname, const char *protocol);
 
-/* At unload: discard every running generation (DONE is not called for
- * them) and wait for their worker threads, which only ever hold the key
- * being computed. Call before US is freed. */
+/* At unload: discard every running generation of US (of every userstate
+ * if US is NULL): DONE is not called for them, nothing is written, and
+ * their worker threads are joined (they only ever hold the key being
+ * computed, so this waits for one DSA key at most). Call before US is
+ * freed and before the code of the plugin is unloaded. */
 void potr_store_keygen_cancel_all(OtrlUserState us);
 
 #endif /* POTR_STORE_H */
