@@ -242,6 +242,35 @@ store_finish_file(FILE *fp)
     return errsv == 0;
 }
 
+/* Create TARGET.tmp-XXXXXX (mode 0600, O_EXCL) and open it for writing
+ * and reading; *TMP gets its name (set even on failure, g_free it). */
+static FILE *
+store_open_temp(const char *target, char **tmp, GError **error)
+{
+    FILE *fp = NULL;
+    int fd;
+
+    *tmp = g_strconcat(target, ".tmp-XXXXXX", NULL);
+    fd = g_mkstemp_full(*tmp, O_RDWR | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        g_set_error(error, POTR_ERROR, POTR_ERROR_IO,
+                    _("Could not create a temporary file beside %s: %s"),
+                    target, g_strerror(errno));
+        g_clear_pointer(tmp, g_free);
+        return NULL;
+    }
+    /* "w+": libotr reads the new key file back from the same FILE */
+    fp = fdopen(fd, "w+b");
+    if (fp == NULL) {
+        g_set_error(error, POTR_ERROR, POTR_ERROR_IO, _("Could not write %s: %s"),
+                    *tmp, g_strerror(errno));
+        close(fd);
+        unlink(*tmp);
+        g_clear_pointer(tmp, g_free);
+    }
+    return fp;
+}
+
 /* Why this order: the new content goes to a temporary file in the same
  * folder (rename() is only atomic within one file system), is on the disk
  * (fsync) before the rename, and the folder is synced after it. A crash at
@@ -255,10 +284,8 @@ potr_store_write_atomic(const char *path, PotrStoreWriter writer,
                         gpointer data, GError **error)
 {
     char *target = NULL;
-    char *tmp = NULL;
+    char *tmp = NULL; /* non-NULL while the temporary file exists */
     FILE *fp = NULL;
-    int fd = -1;
-    gboolean have_tmp = FALSE;
     gboolean ok = FALSE;
 
     g_return_val_if_fail(path != NULL && *path != '\0', FALSE);
@@ -268,53 +295,35 @@ potr_store_write_atomic(const char *path, PotrStoreWriter writer,
     target = store_resolve(path);
     if (store_is_damaged(path) && !store_keep_damaged_copy(target, error))
         goto cleanup;
-
-    tmp = g_strconcat(target, ".tmp-XXXXXX", NULL);
-    fd = g_mkstemp_full(tmp, O_RDWR | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        g_set_error(error, POTR_ERROR, POTR_ERROR_IO,
-                    _("Could not create a temporary file beside %s: %s"),
-                    target, g_strerror(errno));
+    fp = store_open_temp(target, &tmp, error);
+    if (fp == NULL)
         goto cleanup;
-    }
-    have_tmp = TRUE;
-    /* "w+": libotr reads the new key file back from the same FILE */
-    fp = fdopen(fd, "w+b");
-    if (fp == NULL) {
-        g_set_error(error, POTR_ERROR, POTR_ERROR_IO, _("Could not write %s: %s"),
-                    tmp, g_strerror(errno));
-        goto cleanup;
-    }
-    fd = -1; /* owned by fp now */
-
     if (!writer(fp, data, error)) {
         if (error != NULL && *error == NULL)
             g_set_error(error, POTR_ERROR, POTR_ERROR_IO, _("Could not write %s"), target);
         goto cleanup;
     }
-    if (!store_finish_file(fp)) {
-        fp = NULL;
+    ok = store_finish_file(fp);
+    fp = NULL;
+    if (!ok) {
         g_set_error(error, POTR_ERROR, POTR_ERROR_IO, _("Could not write %s: %s"),
                     tmp, g_strerror(errno));
         goto cleanup;
     }
-    fp = NULL;
-    if (rename(tmp, target) != 0) {
+    ok = rename(tmp, target) == 0;
+    if (!ok) {
         g_set_error(error, POTR_ERROR, POTR_ERROR_IO, _("Could not replace %s: %s"),
                     target, g_strerror(errno));
         goto cleanup;
     }
-    have_tmp = FALSE;
+    g_clear_pointer(&tmp, g_free);
     store_sync_dir(target);
     store_clear_damaged(path);
-    ok = TRUE;
 
 cleanup:
     if (fp != NULL)
         fclose(fp);
-    if (fd >= 0)
-        close(fd);
-    if (have_tmp)
+    if (tmp != NULL)
         unlink(tmp);
     g_free(tmp);
     g_free(target);
