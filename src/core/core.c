@@ -183,7 +183,7 @@ load_files(void)
         report_file_error(_("The list of known OTR fingerprints could not be read."), error);
         g_clear_error(&error);
     } else if (skipped > 0) {
-        char *msg = g_strdup_printf(ngettext("%u damaged line of the fingerprint file was skipped.",
+        char *msg = g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "%u damaged line of the fingerprint file was skipped.",
                                              "%u damaged lines of the fingerprint file were skipped.",
                                              skipped), skipped);
         purple_notify_warning(core_plugin, _("OTR"), msg,

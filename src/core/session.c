@@ -355,7 +355,7 @@ flush_held(ConnContext *context)
         g_free(html);
     }
     if (sent > 0) {
-        line = g_strdup_printf(ngettext("%u waiting message was sent privately.",
+        line = g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "%u waiting message was sent privately.",
                                         "%u waiting messages were sent privately.", sent), sent);
         potr_session_write(conv, line, PURPLE_MESSAGE_SYSTEM, FALSE);
         g_free(line);
@@ -384,7 +384,7 @@ drop_held(PurpleAccount *account)
             PurpleAccount *owner = purple_accounts_find(parts[1], parts[0]);
             PurpleConversation *conv = owner != NULL
                 ? purple_find_conversation_with_account(PURPLE_CONV_TYPE_IM, parts[2], owner) : NULL;
-            char *line = g_strdup_printf(ngettext("%u message waiting for the private conversation was NOT sent.",
+            char *line = g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "%u message waiting for the private conversation was NOT sent.",
                                                   "%u messages waiting for the private conversation were NOT sent.",
                                                   count), count);
             if (conv != NULL)
