@@ -1,0 +1,234 @@
+/* purple-otr - GPL-2.0-or-later
+ * Buddy list: the OTR submenu of a buddy (start, end, authenticate with the
+ * native dialog, settings) and the per-buddy settings dialog. */
+#include "i18n.h"
+#include "potr-gtk.h"
+
+#include <string.h>
+
+#include "policy.h"
+
+/* pidgin-otr's per-buddy "don't log" setting (blist node), read by the
+ * core's potr_policy_avoid_logging() */
+#define NODE_AVOIDLOGGING "OTR/avoidloggingotr"
+#define DIALOG_KEY "potr-gtk-buddy-dialog"
+
+typedef struct {
+    PurpleBuddy *buddy;
+    GtkWidget *dialog;
+    GtkWidget *use_default;
+    GtkWidget *policy;
+    GtkWidget *nolog;
+} BuddyDialog;
+
+static int buddy_handle;
+static GList *dialogs = NULL;   /* BuddyDialog* */
+
+static PurpleConversation *
+buddy_conv(PurpleBuddy *buddy)
+{
+    PurpleAccount *account = purple_buddy_get_account(buddy);
+    const char *name = purple_buddy_get_name(buddy);
+    PurpleConversation *conv = purple_find_conversation_with_account(PURPLE_CONV_TYPE_IM, name,
+                                                                     account);
+
+    return conv != NULL ? conv : purple_conversation_new(PURPLE_CONV_TYPE_IM, account, name);
+}
+
+static void
+on_defaults_toggled(GtkToggleButton *check, BuddyDialog *bd)
+{
+    gboolean own = !gtk_toggle_button_get_active(check);
+
+    gtk_widget_set_sensitive(bd->policy, own);
+    gtk_widget_set_sensitive(bd->nolog, own);
+}
+
+static void
+save(BuddyDialog *bd)
+{
+    gboolean use_default = gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(bd->use_default));
+
+    potr_policy_set_buddy(bd->buddy, use_default, potr_gtk_policy_radios_get(bd->policy));
+    if (!use_default)
+        purple_blist_node_set_bool((PurpleBlistNode *)bd->buddy, NODE_AVOIDLOGGING,
+                                   gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(bd->nolog)));
+    potr_gtk_button_refresh();
+}
+
+static void
+on_response(GtkDialog *dialog, gint response, BuddyDialog *bd)
+{
+    if (response == GTK_RESPONSE_OK)
+        save(bd);
+    gtk_widget_destroy(bd->dialog);
+}
+
+static void
+on_destroy(GtkWidget *widget, BuddyDialog *bd)
+{
+    dialogs = g_list_remove(dialogs, bd);
+    g_free(bd);
+}
+
+static GtkWidget *
+dialog_body(BuddyDialog *bd)
+{
+    PotrPolicy policy = potr_policy_global();
+    gboolean own = potr_policy_buddy_override(bd->buddy, &policy);
+    gboolean nolog = potr_policy_avoid_logging(purple_buddy_get_account(bd->buddy),
+                                               purple_buddy_get_name(bd->buddy));
+    char *text = g_strdup_printf(_("Use the _default settings (%s)"),
+                                 potr_policy_name(potr_policy_global()));
+    char *intro = g_markup_printf_escaped(_("Private conversations with <b>%s</b>:"),
+                                          purple_buddy_get_alias(bd->buddy));
+    GtkWidget *vbox = gtk_vbox_new(FALSE, 8);
+
+    bd->use_default = gtk_check_button_new_with_mnemonic(text);
+    gtk_widget_set_name(bd->use_default, "potr-buddy-default");
+    bd->policy = potr_gtk_policy_radios_new(policy, NULL, NULL);
+    bd->nolog = gtk_check_button_new_with_mnemonic(_("Do not _log private conversations with "
+                                                     "this buddy"));
+    gtk_widget_set_name(bd->nolog, "potr-buddy-nolog");
+    gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(bd->nolog), nolog);
+    gtk_box_pack_start(GTK_BOX(vbox), potr_gtk_label_new(intro, TRUE), FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(vbox), bd->use_default, FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(vbox), bd->policy, FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(vbox), bd->nolog, FALSE, FALSE, 0);
+    g_signal_connect(bd->use_default, "toggled", G_CALLBACK(on_defaults_toggled), bd);
+    gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(bd->use_default), !own);
+    on_defaults_toggled(GTK_TOGGLE_BUTTON(bd->use_default), bd);
+    g_free(text);
+    g_free(intro);
+    return vbox;
+}
+
+static void
+settings_open(PurpleBuddy *buddy)
+{
+    BuddyDialog *bd = NULL;
+    GtkWidget *body = NULL;
+    char *title = NULL;
+
+    for (GList *l = dialogs; l != NULL; l = l->next)
+        if (((BuddyDialog *)l->data)->buddy == buddy) {
+            gtk_window_present(GTK_WINDOW(((BuddyDialog *)l->data)->dialog));
+            return;
+        }
+    bd = g_new0(BuddyDialog, 1);
+    bd->buddy = buddy;
+    title = g_strdup_printf(_("OTR settings for %s"), purple_buddy_get_alias(buddy));
+    bd->dialog = gtk_dialog_new_with_buttons(title, NULL, GTK_DIALOG_NO_SEPARATOR, GTK_STOCK_CANCEL,
+                                             GTK_RESPONSE_CANCEL, GTK_STOCK_SAVE, GTK_RESPONSE_OK,
+                                             NULL);
+    gtk_widget_set_name(bd->dialog, POTR_GTK_NAME_BUDDY);
+    gtk_window_set_role(GTK_WINDOW(bd->dialog), "potr-buddy");
+    gtk_dialog_set_default_response(GTK_DIALOG(bd->dialog), GTK_RESPONSE_OK);
+    body = dialog_body(bd);
+    gtk_container_set_border_width(GTK_CONTAINER(body), 12);
+    gtk_box_pack_start(GTK_BOX(GTK_DIALOG(bd->dialog)->vbox), body, TRUE, TRUE, 0);
+    g_signal_connect(bd->dialog, "response", G_CALLBACK(on_response), bd);
+    g_signal_connect(bd->dialog, "destroy", G_CALLBACK(on_destroy), bd);
+    dialogs = g_list_prepend(dialogs, bd);
+    gtk_widget_show_all(bd->dialog);
+    g_free(title);
+}
+
+static void
+menu_start(PurpleBlistNode *node, gpointer data)
+{
+    potr_conv_start(buddy_conv((PurpleBuddy *)node));
+}
+
+static void
+menu_end(PurpleBlistNode *node, gpointer data)
+{
+    potr_conv_end(buddy_conv((PurpleBuddy *)node));
+}
+
+static void
+menu_authenticate(PurpleBlistNode *node, gpointer data)
+{
+    PurpleConversation *conv = buddy_conv((PurpleBuddy *)node);
+
+    pidgin_conv_present_conversation(conv);
+    potr_gtk_auth_open(conv);
+}
+
+static void
+menu_settings(PurpleBlistNode *node, gpointer data)
+{
+    settings_open((PurpleBuddy *)node);
+}
+
+static GList *
+our_items(PurpleBuddy *buddy)
+{
+    GList *items = NULL;
+
+    items = g_list_append(items, purple_menu_action_new(_("Start or refresh private conversation"),
+                                                        PURPLE_CALLBACK(menu_start), NULL, NULL));
+    items = g_list_append(items, purple_menu_action_new(_("End private conversation"),
+                                                        PURPLE_CALLBACK(menu_end), NULL, NULL));
+    items = g_list_append(items, purple_menu_action_new(_("Authenticate buddy\xe2\x80\xa6"),
+                                                        PURPLE_CALLBACK(menu_authenticate), NULL,
+                                                        NULL));
+    items = g_list_append(items, NULL);   /* separator */
+    items = g_list_append(items, purple_menu_action_new(_("Settings for this buddy\xe2\x80\xa6"),
+                                                        PURPLE_CALLBACK(menu_settings), NULL, NULL));
+    return items;
+}
+
+/* The core adds an "OTR" submenu whose "verify" opens its generic
+ * request dialogs; in Pidgin ours replace its items, so the buddy has one
+ * OTR submenu with the native dialogs. We run after the core (a later
+ * priority) and find its submenu by its (same-domain) label. */
+static void
+on_extended_menu(PurpleBlistNode *node, GList **menu, gpointer data)
+{
+    PurpleMenuAction *otr = NULL;
+
+    if (!PURPLE_BLIST_NODE_IS_BUDDY(node))
+        return;
+    for (GList *l = *menu; l != NULL; l = l->next) {
+        PurpleMenuAction *action = l->data;
+
+        if (action != NULL && action->children != NULL && g_strcmp0(action->label, _("OTR")) == 0)
+            otr = action;
+    }
+    if (otr == NULL) {
+        *menu = g_list_append(*menu, purple_menu_action_new(_("OTR"), NULL, NULL,
+                                                            our_items((PurpleBuddy *)node)));
+        return;
+    }
+    g_list_free_full(otr->children, (GDestroyNotify)purple_menu_action_free);
+    otr->children = our_items((PurpleBuddy *)node);
+}
+
+static void
+on_node_removed(PurpleBlistNode *node, gpointer data)
+{
+    for (GList *l = dialogs; l != NULL; l = l->next)
+        if ((PurpleBlistNode *)((BuddyDialog *)l->data)->buddy == node) {
+            gtk_widget_destroy(((BuddyDialog *)l->data)->dialog);   /* unlinks l */
+            return;
+        }
+}
+
+void
+potr_gtk_buddy_menu_init(PurplePlugin *plugin)
+{
+    purple_signal_connect_priority(purple_blist_get_handle(), "blist-node-extended-menu",
+                                   &buddy_handle, PURPLE_CALLBACK(on_extended_menu), NULL,
+                                   PURPLE_SIGNAL_PRIORITY_DEFAULT + 1);
+    purple_signal_connect(purple_blist_get_handle(), "blist-node-removed", &buddy_handle,
+                          PURPLE_CALLBACK(on_node_removed), NULL);
+}
+
+void
+potr_gtk_buddy_menu_uninit(void)
+{
+    purple_signals_disconnect_by_handle(&buddy_handle);
+    while (dialogs != NULL)
+        gtk_widget_destroy(((BuddyDialog *)dialogs->data)->dialog);
+}
