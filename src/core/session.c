@@ -5,6 +5,7 @@
 #include "session.h"
 
 #include <string.h>
+#include <libotr/auth.h>
 #include <libotr/privkey.h>
 #include <libotr/tlv.h>
 
@@ -784,6 +785,19 @@ potr_session_need_key(PurpleAccount *account, const char *peer)
     g_free(key);
 }
 
+/* A key exchange that began while we had no key stalled at the step that
+ * needed it; the half-done state would confuse the fresh one that follows,
+ * so it is forgotten. */
+static void
+forget_stalled_ake(PurpleAccount *account, const char *who)
+{
+    ConnContext *master = potr_session_find(account, who, OTRL_INSTAG_MASTER, FALSE);
+
+    for (ConnContext *c = master; c != NULL && c->m_context == master; c = c->next)
+        if (c->msgstate != OTRL_MSGSTATE_ENCRYPTED)
+            otrl_auth_clear(&c->auth);
+}
+
 void
 potr_session_key_done(PurpleAccount *account, gboolean ok)
 {
@@ -802,6 +816,7 @@ potr_session_key_done(PurpleAccount *account, gboolean ok)
 
         if (ok) {
             write_expanded(conv, _("Your private key is ready."), l->data, NULL, PURPLE_MESSAGE_SYSTEM);
+            forget_stalled_ake(account, l->data);
             potr_session_start(account, l->data);
         } else {
             write_expanded(conv, _("Your private key could not be generated: the private "
