@@ -206,6 +206,60 @@ cmd_distrust(PurpleConversation *conv, const char *rest)
     set_trust(conv, FALSE);
 }
 
+/* "0123abcd 4567..." in any case and spacing -> libotr's human form, or
+ * NULL if it is not 40 hex digits. */
+static char *
+human_fingerprint(const char *text)
+{
+    GString *out = g_string_new(NULL);
+    guint digits = 0;
+
+    for (const char *p = text; *p != '\0'; p++) {
+        if (g_ascii_isspace(*p))
+            continue;
+        if (!g_ascii_isxdigit(*p) || digits == 40) {
+            g_string_free(out, TRUE);
+            return NULL;
+        }
+        if (digits > 0 && digits % 8 == 0)
+            g_string_append_c(out, ' ');
+        g_string_append_c(out, g_ascii_toupper(*p));
+        digits++;
+    }
+    if (digits != 40) {
+        g_string_free(out, TRUE);
+        return NULL;
+    }
+    return g_string_free(out, FALSE);
+}
+
+static void
+cmd_forget(PurpleConversation *conv, const char *rest)
+{
+    PurpleAccount *account = purple_conversation_get_account(conv);
+    PotrFingerprint fp = { 0 };
+    GError *error = NULL;
+
+    fp.fingerprint = human_fingerprint(rest);
+    if (fp.fingerprint == NULL) {
+        say(conv, _("Usage: /otr forget FINGERPRINT (as /otr fingerprint all shows it)"),
+            PURPLE_MESSAGE_ERROR);
+        return;
+    }
+    fp.buddy = potr_core_normalize(account, purple_conversation_get_name(conv));
+    fp.account = (char *)purple_account_get_username(account);
+    fp.protocol = (char *)purple_account_get_protocol_id(account);
+    if (potr_fingerprint_forget(&fp, &error)) {
+        say_expanded(conv, _("Forgot the fingerprint {detail} of {buddy}."), fp.fingerprint,
+                     PURPLE_MESSAGE_SYSTEM);
+    } else {
+        say(conv, error->message, PURPLE_MESSAGE_ERROR);
+        g_error_free(error);
+    }
+    g_free(fp.fingerprint);
+    g_free(fp.buddy);
+}
+
 /* Overwrite a secret in memory in a way the compiler cannot drop. */
 static void
 wipe(char *secret)
@@ -372,6 +426,7 @@ static const Subcommand subcommands[] = {
     { "trust", cmd_trust, N_("/otr trust: you have checked your buddy's fingerprint by hand") },
     { "distrust", cmd_distrust, N_("/otr distrust: stop trusting your buddy's fingerprint") },
     { "fingerprint", cmd_fingerprint, N_("/otr fingerprint [all]: show your and your buddy's fingerprints") },
+    { "forget", cmd_forget, N_("/otr forget FINGERPRINT: forget one of your buddy's known fingerprints") },
     { "policy", cmd_policy, N_("/otr policy [default|never|manual|opportunistic|always]: show or set the policy for this buddy") },
     { "genkey", cmd_genkey, N_("/otr genkey: generate this account's private key") },
     { "instance", cmd_instance, N_("/otr instance [list|best|recent|TAG]: which of your buddy's logins to talk to") },
