@@ -273,6 +273,8 @@ potr_core_stop(void)
     potr_session_uninit();
     potr_ops_stop_timer();
     potr_store_keygen_cancel_all(core_us);
+    /* every module connected its handlers on the core's handle */
+    purple_signals_disconnect_by_handle(core_plugin);
     purple_signals_unregister_by_instance(core_plugin);
     otrl_userstate_free(core_us);
     core_us = NULL;

@@ -13,8 +13,6 @@
  * closing the conversation closes its dialogs (and no callback ever sees
  * a freed conversation). */
 
-static void *dialogs_handle = NULL;
-
 static void
 report(PurpleConversation *conv, GError *error)
 {
@@ -228,7 +226,6 @@ on_extended_menu(PurpleBlistNode *node, GList **menu, gpointer data)
 void
 potr_dialogs_init(void *handle)
 {
-    dialogs_handle = handle;
     purple_signal_connect(purple_blist_get_handle(), "blist-node-extended-menu", handle,
                           PURPLE_CALLBACK(on_extended_menu), NULL);
 }
@@ -236,9 +233,6 @@ potr_dialogs_init(void *handle)
 void
 potr_dialogs_uninit(void)
 {
-    if (dialogs_handle != NULL)
-        purple_signals_disconnect_by_handle(dialogs_handle);
     for (GList *l = purple_get_conversations(); l != NULL; l = l->next)
         purple_request_close_with_handle(l->data);
-    dialogs_handle = NULL;
 }

@@ -46,9 +46,18 @@ potr_ops_max_message_size(PurpleAccount *account, const char *protocol)
     return 0;
 }
 
+/* The account of CONTEXT. The message being handled names it in OPDATA,
+ * which saves purple_accounts_find()'s walk over every account (the
+ * largest cost of the message path when a user has many accounts). */
 static PurpleAccount *
-context_account(ConnContext *context)
+context_account(void *opdata, ConnContext *context)
 {
+    PotrOpData *data = opdata;
+
+    if (data != NULL && data->account != NULL
+        && g_strcmp0(purple_account_get_username(data->account), context->accountname) == 0
+        && g_strcmp0(purple_account_get_protocol_id(data->account), context->protocol) == 0)
+        return data->account;
     return potr_core_find_account(context->accountname, context->protocol);
 }
 
@@ -59,7 +68,7 @@ op_policy(void *opdata, ConnContext *context)
 
     if (context == NULL)
         return potr_policy_to_otrl(potr_policy_global());
-    account = context_account(context);
+    account = context_account(opdata, context);
     return potr_policy_to_otrl(potr_policy_for(account, context->username));
 }
 
@@ -173,7 +182,7 @@ op_still_secure(void *opdata, ConnContext *context, int is_reply)
 static int
 op_max_message_size(void *opdata, ConnContext *context)
 {
-    return potr_ops_max_message_size(context_account(context), context->protocol);
+    return potr_ops_max_message_size(context_account(opdata, context), context->protocol);
 }
 
 static const char *
@@ -274,7 +283,7 @@ static void
 op_convert_msg(void *opdata, ConnContext *context, OtrlConvertType type,
                char **dest, const char *src)
 {
-    PurpleAccount *account = context_account(context);
+    PurpleAccount *account = context_account(opdata, context);
 
     *dest = NULL;
     if (account == NULL || src == NULL

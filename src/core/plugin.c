@@ -75,8 +75,8 @@ plugin_unload(PurplePlugin *plugin)
         g_source_remove(refuse_source);
         refuse_source = 0;
     }
-    purple_signals_disconnect_by_handle(plugin);
     potr_core_stop();
+    purple_signals_disconnect_by_handle(plugin);
     return TRUE;
 }
 

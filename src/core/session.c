@@ -1190,7 +1190,6 @@ potr_session_uninit(void)
             purple_conversation_set_data(convs->data, "potr-unlogged", NULL);
             purple_conversation_set_logging(convs->data, TRUE);
         }
-    purple_signals_disconnect_by_handle(session_handle);
     g_clear_pointer(&held, g_hash_table_destroy);
     g_clear_pointer(&key_waiters, g_hash_table_destroy);
     g_clear_pointer(&last_lines, g_hash_table_destroy);

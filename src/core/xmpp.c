@@ -255,12 +255,8 @@ potr_xmpp_init(void *handle)
 void
 potr_xmpp_uninit(void)
 {
-    if (jabber != NULL && xmpp_handle != NULL) {
-        purple_signal_disconnect(jabber, "jabber-sending-xmlnode", xmpp_handle,
-                                 PURPLE_CALLBACK(on_sending_xmlnode));
-        purple_signal_disconnect(jabber, "jabber-receiving-xmlnode", xmpp_handle,
-                                 PURPLE_CALLBACK(on_receiving_xmlnode));
-    }
+    /* the signals go with every other handler of the core's handle, in
+     * potr_core_stop() */
     g_clear_pointer(&delayed_from, g_free);
     jabber = NULL;
     xmpp_handle = NULL;
