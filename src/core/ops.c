@@ -126,6 +126,20 @@ op_inject_message(void *opdata, const char *accountname, const char *protocol,
             to = data->peer;
         g_free(norm);
     }
+    /* prpl-jabber expects a conversation for every IM it sends (it asserts
+     * on a missing one); the peer started talking to us, so one is due */
+    if (purple_find_conversation_with_account(PURPLE_CONV_TYPE_IM, to, account) == NULL)
+        purple_conversation_new(PURPLE_CONV_TYPE_IM, account, to);
+    /* libotr's query text carries HTML; XMPP bodies are plain text (the
+     * protocol would otherwise attach an XHTML copy of an OTR message) */
+    if (strchr(message, '<') != NULL && g_str_has_prefix(message, "?OTR")
+        && g_strcmp0(protocol, "prpl-jabber") == 0) {
+        char *plain = purple_markup_strip_html(message);
+
+        serv_send_im(gc, to, plain, 0);
+        g_free(plain);
+        return;
+    }
     serv_send_im(gc, to, message, 0);
 }
 

@@ -626,6 +626,20 @@ has_key(PurpleAccount *account)
                              purple_account_get_protocol_id(account)) != NULL;
 }
 
+/* The OTR query: its tag, then a plain sentence for a client without OTR.
+ * Not translated: it is read by the peer, whose language is unknown. */
+static char *
+query_message(PurpleAccount *account, PotrPolicy policy)
+{
+    OtrlPolicy bits = potr_policy_to_otrl(policy);
+    const char *tag = (bits & OTRL_POLICY_ALLOW_V2) && (bits & OTRL_POLICY_ALLOW_V3) ? "?OTRv23?"
+                      : (bits & OTRL_POLICY_ALLOW_V3) ? "?OTRv3?" : "?OTRv2?";
+
+    return g_strdup_printf("%s\n%s has asked for an Off-the-Record private conversation, but "
+                           "your client does not support it (see https://otr.cypherpunks.ca/).",
+                           tag, purple_account_get_username(account));
+}
+
 void
 potr_session_start(PurpleAccount *account, const char *who)
 {
@@ -651,9 +665,8 @@ potr_session_start(PurpleAccount *account, const char *who)
         return;
     }
     context = potr_session_find(account, who, OTRL_INSTAG_MASTER, TRUE);
-    query = otrl_proto_default_query_msg(purple_account_get_username(account),
-                                         potr_policy_to_otrl(potr_policy_for(account, who)));
-    if (query == NULL || context == NULL) {
+    query = query_message(account, potr_policy_for(account, who));
+    if (context == NULL) {
         g_free(query);
         return;
     }
@@ -662,7 +675,7 @@ potr_session_start(PurpleAccount *account, const char *who)
                    : _("Starting a private conversation with {buddy}\xe2\x80\xa6"),
                    who, NULL, PURPLE_MESSAGE_SYSTEM);
     serv_send_im(gc, who, query, 0);
-    free(query);
+    g_free(query);
 }
 
 void
