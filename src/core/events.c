@@ -55,7 +55,7 @@ static const EventRow event_rows[] = {
     [OTRL_MSGEVENT_LOG_HEARTBEAT_SENT] = { NULL, DETAIL_NONE, FALSE },
     [OTRL_MSGEVENT_RCVDMSG_GENERAL_ERR] = {
         N_("OTR error from {buddy}: {detail}"),
-        DETAIL_MESSAGE, TRUE },
+        DETAIL_HTML, TRUE },
     [OTRL_MSGEVENT_RCVDMSG_UNENCRYPTED] = {
         N_("This message from {buddy} was NOT encrypted: {detail}"),
         DETAIL_HTML, TRUE },
@@ -94,6 +94,28 @@ append_escaped(GString *out, const char *value)
     g_free(escaped);
 }
 
+/* Append DETAIL: HTML that fits is kept as it is; longer HTML is reduced
+ * to its text, and text is escaped and cut. */
+static void
+append_detail(GString *out, const char *detail, gboolean is_html)
+{
+    char *text = NULL;
+
+    if (detail == NULL)
+        return;
+    if (is_html && strlen(detail) <= POTR_EVENT_MAX_DETAIL && g_utf8_validate(detail, -1, NULL)) {
+        g_string_append(out, detail);
+        return;
+    }
+    if (!is_html) {
+        append_escaped(out, detail);
+        return;
+    }
+    text = purple_markup_strip_html(detail);
+    append_escaped(out, text);
+    g_free(text);
+}
+
 /* Expand TEMPLATE; DETAIL_IS_HTML inserts DETAIL as it is (markup that the
  * protocol plugin made from the received message, which libpurple would
  * display the same way without OTR). */
@@ -109,10 +131,7 @@ expand(const char *template_, const char *buddy, const char *detail, gboolean de
             append_escaped(out, buddy);
             p += strlen("{buddy}");
         } else if (g_str_has_prefix(p, "{detail}")) {
-            if (detail_is_html && detail != NULL)
-                g_string_append(out, detail);
-            else
-                append_escaped(out, detail);
+            append_detail(out, detail, detail_is_html);
             p += strlen("{detail}");
         } else {
             g_string_append_c(out, *p++);

@@ -45,15 +45,16 @@ test_every_event(void)
 }
 
 static void
-test_peer_error_is_text(void)
+test_peer_error_is_protocol_html(void)
 {
     PurpleMessageFlags flags = 0;
-    char *line = potr_event_describe(OTRL_MSGEVENT_RCVDMSG_GENERAL_ERR, "bob",
-                                     "<img src=x onerror=alert(1)>%s", 0, &flags);
+    /* what prpl-jabber hands over for "?OTR Error: a < b %s" */
+    char *line = potr_event_describe(OTRL_MSGEVENT_RCVDMSG_GENERAL_ERR, "<i>bob</i>",
+                                     "a &lt; b %s%n", 0, &flags);
 
     g_assert_true(flags & PURPLE_MESSAGE_ERROR);
-    g_assert_null(strstr(line, "<img"));
-    g_assert_nonnull(strstr(line, "&lt;img"));
+    g_assert_nonnull(strstr(line, "a &lt; b %s%n"));      /* not escaped twice, not a format */
+    g_assert_nonnull(strstr(line, "&lt;i&gt;bob"));       /* the name is always text */
     g_free(line);
 }
 
@@ -65,14 +66,24 @@ test_detail_bounded(void)
 
     for (int i = 0; i < 5000; i++)
         g_string_append(big, "\xc3\xa9");   /* two bytes each: cut on a boundary */
-    line = potr_event_describe(OTRL_MSGEVENT_RCVDMSG_GENERAL_ERR, "bob", big->str, 0, NULL);
+    for (int e = OTRL_MSGEVENT_RCVDMSG_GENERAL_ERR; e <= OTRL_MSGEVENT_RCVDMSG_UNENCRYPTED; e++) {
+        line = potr_event_describe((OtrlMessageEvent)e, "bob", big->str, 0, NULL);
+        g_assert_cmpuint(strlen(line), <, POTR_EVENT_MAX_DETAIL + 200);
+        g_assert_true(g_utf8_validate(line, -1, NULL));
+        g_free(line);
+        /* invalid UTF-8 from a peer never reaches the conversation */
+        line = potr_event_describe((OtrlMessageEvent)e, "bob", "ok\xff\xfe tail", 0, NULL);
+        g_assert_true(g_utf8_validate(line, -1, NULL));
+        g_assert_null(strstr(line, "tail"));
+        g_free(line);
+    }
+    /* long markup is reduced to its text before it is cut */
+    g_string_assign(big, "");
+    for (int i = 0; i < 3000; i++)
+        g_string_append(big, "<b>x</b>");
+    line = potr_event_describe(OTRL_MSGEVENT_RCVDMSG_UNENCRYPTED, "bob", big->str, 0, NULL);
+    g_assert_null(strstr(line, "<b>"));
     g_assert_cmpuint(strlen(line), <, POTR_EVENT_MAX_DETAIL + 200);
-    g_assert_true(g_utf8_validate(line, -1, NULL));
-    g_free(line);
-    /* invalid UTF-8 from a peer never reaches the conversation */
-    line = potr_event_describe(OTRL_MSGEVENT_RCVDMSG_GENERAL_ERR, "bob", "ok\xff\xfe tail", 0, NULL);
-    g_assert_true(g_utf8_validate(line, -1, NULL));
-    g_assert_null(strstr(line, "tail"));
     g_free(line);
     g_string_free(big, TRUE);
 }
@@ -93,7 +104,7 @@ main(int argc, char **argv)
     potr_test_init(&argc, &argv);
     g_test_add_func("/events/expand-escapes", test_expand_escapes);
     g_test_add_func("/events/every-event", test_every_event);
-    g_test_add_func("/events/peer-error-is-text", test_peer_error_is_text);
+    g_test_add_func("/events/peer-error-is-protocol-html", test_peer_error_is_protocol_html);
     g_test_add_func("/events/detail-bounded", test_detail_bounded);
     g_test_add_func("/events/setup-error", test_setup_error_text);
     return g_test_run();
