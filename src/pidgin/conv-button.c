@@ -136,6 +136,7 @@ button_contents(ConvButton *cb)
 
     cb->image = gtk_image_new();
     cb->label = gtk_label_new(NULL);
+    gtk_widget_set_name(cb->label, POTR_GTK_NAME_BUTTON "-label");
     gtk_box_pack_start(GTK_BOX(hbox), cb->image, FALSE, FALSE, 0);
     gtk_box_pack_start(GTK_BOX(hbox), cb->label, FALSE, FALSE, 0);
     return hbox;

@@ -74,6 +74,7 @@ window_new(PurpleAccount *account)
     vbox = gtk_vbox_new(FALSE, 12);
     gtk_container_set_border_width(GTK_CONTAINER(vbox), 12);
     kw->label = potr_gtk_label_new("", FALSE);
+    gtk_widget_set_name(kw->label, "potr-keygen-label");
     gtk_label_set_selectable(GTK_LABEL(kw->label), TRUE);
     kw->bar = gtk_progress_bar_new();
     gtk_box_pack_start(GTK_BOX(vbox), kw->label, FALSE, FALSE, 0);
