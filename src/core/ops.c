@@ -93,8 +93,12 @@ op_is_logged_in(void *opdata, const char *accountname, const char *protocol,
     if (account == NULL || !purple_account_is_connected(account))
         return 0;
     buddy = purple_find_buddy(account, recipient);
+    /* Why "online" for someone not on the buddy list: libotr tells the
+     * peer that a session ended only when this says 1. Presence of a
+     * non-buddy is unknown; telling them costs one message, not telling
+     * them leaves their side private while ours is not. */
     if (buddy == NULL)
-        return -1;   /* not on the list: unknown, libotr treats it as "maybe" */
+        return 1;
     return PURPLE_BUDDY_IS_ONLINE(buddy) ? 1 : 0;
 }
 

@@ -1,0 +1,244 @@
+# purple-otr - GPL-2.0-or-later (see COPYING)
+# End-to-end tests of the core plugin: two headless libpurple clients with
+# purple-otr over a private prosody. Keys, key exchange, messages both ways,
+# what the server archives, the "always" policy, ending a session, keys
+# across restarts, logging, bad input from the peer.
+
+import os
+import re
+import stat
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import Client, Prosody, Tap  # noqa: E402
+
+OTR = 'core-purple-otr'
+NOT_PRIVATE, UNVERIFIED, PRIVATE, FINISHED = '0', '1', '2', '3'
+
+
+def level(client, peer, value, **kw):
+    """Wait until the conversation with PEER reaches level VALUE."""
+    return client.wait_for(('level', '^' + re.escape(peer), '^%s$' % value), **kw)
+
+
+def line(client, peer, regex, **kw):
+    """Wait for a line written into the conversation with PEER."""
+    return client.wait_for(('write', '^' + re.escape(peer), None, None, regex), **kw)
+
+
+def texts(client, peer):
+    return [w.text for w in client.writes(peer)]
+
+
+class Pair(object):
+    """alice and bob, each a client with purple-otr, signed on."""
+
+    def __init__(self, server, alice_plugins=(OTR,), bob_plugins=(OTR,), log=False):
+        self.server = server
+        self.alice = Client('alice', server.register('alice', 'alice-pw') + '/e2e',
+                            'alice-pw', server, plugins=alice_plugins, log=log)
+        self.bob = Client('bob', server.register('bob', 'bob-pw') + '/e2e',
+                          'bob-pw', server, plugins=bob_plugins, log=log)
+        self.alice.login()
+        self.bob.login()
+
+    def go_private(self, timeout=40):
+        """alice starts OTR; both reach Unverified."""
+        self.alice.command('bob@localhost', 'otr start')
+        level(self.alice, 'bob@localhost', UNVERIFIED, timeout=timeout)
+        level(self.bob, 'alice@localhost', UNVERIFIED, timeout=timeout)
+
+    def close(self):
+        for c in (self.alice, self.bob):
+            try:
+                c.quit()
+            except harness.HarnessError:
+                pass
+            finally:
+                c.kill()
+
+
+def with_pair(func, **pair_kw):
+    def run(tap):
+        with Prosody() as server:
+            pair = Pair(server, **pair_kw)
+            try:
+                func(tap, server, pair)
+            finally:
+                pair.close()
+    run.__name__ = func.__name__
+    return run
+
+
+def test_private_conversation(tap, server, pair):
+    alice, bob = pair.alice, pair.bob
+    pair.go_private()
+    tap.ok(alice.find(('keygen', 'alice@localhost', '^1$'))
+           and bob.find(('keygen', 'bob@localhost', '^1$')),
+           'both keys were generated in the background (keygen events)')
+    tap.ok(line(alice, 'bob@localhost', 'Unverified conversation'),
+           'alice is told the conversation is encrypted but unverified')
+
+    alice.send('bob@localhost', 'meet me at &lt;noon&gt; &amp; bring the key')
+    got = line(bob, 'alice@localhost', 'meet me')
+    tap.is_(got.text, 'meet me at &lt;noon&gt; &amp; bring the key',
+            'bob reads what alice typed')
+    tap.ok(got.flags & harness.MSG_RECV, 'as a received message')
+    bob.send('alice@localhost', 'see you there')
+    tap.is_(line(alice, 'bob@localhost', 'see you').text, 'see you there',
+            'alice reads the reply')
+
+    alice.command('bob@localhost', 'otr status')
+    status = line(alice, 'bob@localhost', 'OTR status').text
+    tap.ok(re.search(r'\bUnverified\b', status)
+           and not re.search(r'Not private|\bPrivate\b|Finished', status),
+           '/otr status names exactly one level', status)
+
+    alice.flush()
+    bob.flush()
+    for user in ('alice', 'bob'):
+        bodies = server.archive_bodies(user)
+        tap.ok(not any('meet me' in b or 'see you' in b for b in bodies),
+               "%s's server archive holds no plaintext" % user, repr(bodies))
+        tap.ok(not any(b.lstrip().startswith('?OTR:') for b in bodies),
+               "%s's server archive holds no OTR data either" % user, repr(bodies))
+
+    for client in (alice, bob):
+        for name in ('otr.private_key', 'otr.fingerprints', 'otr.instance_tags'):
+            path = os.path.join(client.userdir, name)
+            mode = stat.S_IMODE(os.stat(path).st_mode) if os.path.exists(path) else None
+            tap.is_(mode, 0o600, '%s: %s exists with mode 0600' % (client.name, name))
+
+
+def test_always_policy(tap, server, pair):
+    alice, bob = pair.alice, pair.bob     # bob starts without purple-otr
+    alice.call('pref-bool', '/OTR/onlyprivate', '1')
+    alice.send('bob@localhost', 'held secret one')
+    alice.send('bob@localhost', 'held secret two')
+    tap.ok(line(alice, 'bob@localhost', 'Not sent yet'),
+           'alice is told her message waits for the private conversation')
+    query = line(bob, 'alice@localhost', r'\?OTRv')
+    tap.ok(query, 'bob (no OTR) receives an OTR query instead', repr(query))
+
+    bob.call('plugin-load', OTR)
+    bob.wait_for(('plugin-loaded', OTR))
+    alice.command('bob@localhost', 'otr start')
+    level(bob, 'alice@localhost', UNVERIFIED, timeout=40)
+    first = line(bob, 'alice@localhost', 'held secret one')
+    second = line(bob, 'alice@localhost', 'held secret two')
+    tap.ok(first.index < second.index, 'once private, bob gets both held messages, in order')
+    tap.ok(line(alice, 'bob@localhost', 'waiting messages were sent privately'),
+           'alice is told they were sent')
+
+    before = [w.text for w in bob.writes('alice@localhost') if w.index < first.index]
+    tap.ok(not any('held secret' in t for t in before),
+           'not one byte of them reached bob in clear', repr(before))
+    alice.flush()
+    bodies = server.archive_bodies('bob') + server.archive_bodies('alice')
+    tap.ok(not any('held secret' in b for b in bodies), 'nor the server', repr(bodies))
+
+
+def test_end_session(tap, server, pair):
+    alice, bob = pair.alice, pair.bob
+    pair.go_private()
+    alice.command('bob@localhost', 'otr end')
+    level(alice, 'bob@localhost', NOT_PRIVATE)
+    level(bob, 'alice@localhost', FINISHED)
+    tap.ok(line(bob, 'alice@localhost', 'has ended the private conversation'),
+           'bob is told alice ended it')
+    bob.send('alice@localhost', 'typed after the end')
+    tap.ok(line(bob, 'alice@localhost', 'NOT sent'),
+           'in Finished, what bob types is refused with a clear line')
+    bob.command('alice@localhost', 'otr end')
+    level(bob, 'alice@localhost', NOT_PRIVATE)
+    bob.send('alice@localhost', 'plain again')
+    line(alice, 'bob@localhost', 'plain again')
+    tap.ok(not any('typed after the end' in t for t in texts(alice, 'bob@localhost')),
+           'the refused message never reached alice')
+
+
+def fingerprint_of(client, peer, own=True):
+    client.command(peer, 'otr fingerprint')
+    ev = line(client, peer, 'Your fingerprint' if own else "fingerprint in this")
+    return re.search(r'([0-9A-F]{8}( [0-9A-F]{8}){4})', ev.text).group(1)
+
+
+def test_keys_survive_restart(tap, server, pair):
+    alice, bob = pair.alice, pair.bob
+    pair.go_private()
+    before = fingerprint_of(alice, 'bob@localhost')
+    alice.restart()
+    alice.login()
+    pair.go_private()
+    after = fingerprint_of(alice, 'bob@localhost')
+    tap.is_(after, before, "alice's key is the same after a restart")
+    tap.ok(not alice.find('keygen'), 'and no key was generated again')
+    tap.is_(len(bob.find(('write', '^alice@localhost', None, None,
+                          'key you have not seen before'))), 1,
+            'bob saw a new key for alice only once')
+
+
+def test_no_logging(tap, server, pair):
+    alice, bob = pair.alice, pair.bob
+    alice.send('bob@localhost', 'logged in the clear')
+    line(bob, 'alice@localhost', 'logged in the clear')
+    pair.go_private()
+    bob.call('conv-close', 'alice@localhost')
+    alice.send('bob@localhost', 'never on disk')
+    got = line(bob, 'alice@localhost', 'never on disk')
+    tap.ok(got.flags & harness.MSG_NO_LOG, 'a decrypted message is flagged not to be logged')
+    bob.send('alice@localhost', 'nor this')
+    line(alice, 'bob@localhost', 'nor this')
+    alice.flush()
+    bob.flush()
+    for client in (alice, bob):
+        logs = '\n'.join(client.logs().values())
+        tap.ok('logged in the clear' in logs, '%s logs the plain message (logging works)'
+               % client.name, logs[-500:])
+        tap.ok('never on disk' not in logs and 'nor this' not in logs,
+               '%s logs nothing of the private conversation' % client.name)
+
+
+def test_bad_input(tap, server, pair):
+    alice, bob = pair.alice, pair.bob     # bob has no OTR: he sends raw text
+    bad = [
+        ('?OTR:AAMD', 'truncated data'),
+        ('?OTR:AAMD' + '!!!!' * 10 + '.', 'data that is not base64'),
+        ('?OTR:' + 'A' * 60000 + '.', 'oversized data'),
+        ('?OTR,00001,00002,abc,', 'a lone fragment'),
+        ('?OTR Error: &lt;b&gt;boom&lt;/b&gt; %s%n', 'an OTR error with markup and formats'),
+    ]
+    for body, what in bad:
+        mark = alice.mark()
+        bob.send('alice@localhost', body)
+        bob.send('alice@localhost', 'sync after ' + what)
+        line(alice, 'bob@localhost', 'sync after ' + re.escape(what), since=mark)
+        tap.ok(alice.alive(), 'alice survives %s' % what)
+    tap.ok(line(alice, 'bob@localhost', 'OTR error from bob@localhost: &lt;b&gt;boom'),
+           'the OTR error is shown as text, once escaped')
+    tap.ok(not any('<b>boom' in t for t in texts(alice, 'bob@localhost')),
+           'its markup is not interpreted')
+    bob.call('plugin-load', OTR)
+    bob.wait_for(('plugin-loaded', OTR))
+    pair.go_private()
+    alice.send('bob@localhost', 'still works')
+    tap.ok(line(bob, 'alice@localhost', 'still works'), 'a private conversation still works')
+
+
+def main():
+    tap = Tap()
+    if not Prosody.available():
+        tap.skip_all('prosody not installed')
+    tap.run("private conversation", with_pair(test_private_conversation), timeout=120)
+    tap.run('policy always', with_pair(test_always_policy, bob_plugins=()), timeout=120)
+    tap.run('ending a session', with_pair(test_end_session), timeout=120)
+    tap.run('keys survive a restart', with_pair(test_keys_survive_restart), timeout=120)
+    tap.run('private conversations are not logged', with_pair(test_no_logging, log=True),
+            timeout=120)
+    tap.run('bad input from the peer', with_pair(test_bad_input, bob_plugins=()), timeout=120)
+    tap.done()
+
+
+if __name__ == '__main__':
+    main()
