@@ -249,14 +249,17 @@ add_column(GtkWidget *view, const char *title, int col, gboolean colored, gboole
     gtk_tree_view_append_column(GTK_TREE_VIEW(view), column);
 }
 
+/* Buttons in a 2 x 2 grid, cell INDEX. */
 static GtkWidget *
-page_button(GtkWidget *box, const char *label, const char *name, GCallback callback, FpPage *page)
+page_button(GtkWidget *table, guint index, const char *label, const char *name, GCallback callback,
+            FpPage *page)
 {
     GtkWidget *button = gtk_button_new_with_mnemonic(label);
 
     gtk_widget_set_name(button, name);
     g_signal_connect(button, "clicked", callback, page);
-    gtk_container_add(GTK_CONTAINER(box), button);
+    gtk_table_attach(GTK_TABLE(table), button, index % 2, index % 2 + 1, index / 2, index / 2 + 1,
+                     GTK_FILL | GTK_EXPAND, 0, 0, 0);
     return button;
 }
 
@@ -266,7 +269,7 @@ potr_gtk_fingerprints_page_new(void)
     FpPage *page = g_new0(FpPage, 1);
     GtkWidget *vbox = gtk_vbox_new(FALSE, 8);
     GtkWidget *scroll = gtk_scrolled_window_new(NULL, NULL);
-    GtkWidget *buttons = gtk_hbutton_box_new();
+    GtkWidget *buttons = gtk_table_new(2, 2, TRUE);
 
     page->fingerprints = g_ptr_array_new_with_free_func((GDestroyNotify)potr_fingerprint_free);
     page->store = gtk_list_store_new(N_COLS, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING,
@@ -279,21 +282,22 @@ potr_gtk_fingerprints_page_new(void)
     add_column(page->view, _("Verified"), COL_VERIFIED, FALSE, FALSE);
     add_column(page->view, _("Fingerprint"), COL_FINGERPRINT, FALSE, TRUE);
     add_column(page->view, _("Account"), COL_ACCOUNT, FALSE, FALSE);
+    gtk_tree_view_set_search_column(GTK_TREE_VIEW(page->view), COL_BUDDY);
     gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(scroll), GTK_POLICY_AUTOMATIC,
                                    GTK_POLICY_AUTOMATIC);
     gtk_scrolled_window_set_shadow_type(GTK_SCROLLED_WINDOW(scroll), GTK_SHADOW_IN);
     gtk_container_add(GTK_CONTAINER(scroll), page->view);
     gtk_container_set_border_width(GTK_CONTAINER(vbox), 12);
     gtk_box_pack_start(GTK_BOX(vbox), scroll, TRUE, TRUE, 0);
-    gtk_button_box_set_layout(GTK_BUTTON_BOX(buttons), GTK_BUTTONBOX_START);
-    gtk_box_set_spacing(GTK_BOX(buttons), 6);
-    page->start = page_button(buttons, _("_Start private conversation"), "potr-fp-start",
+    gtk_table_set_row_spacings(GTK_TABLE(buttons), 6);
+    gtk_table_set_col_spacings(GTK_TABLE(buttons), 6);
+    page->start = page_button(buttons, 0, _("_Start private conversation"), "potr-fp-start",
                               G_CALLBACK(on_start), page);
-    page->end = page_button(buttons, _("_End private conversation"), "potr-fp-end",
+    page->end = page_button(buttons, 1, _("_End private conversation"), "potr-fp-end",
                             G_CALLBACK(on_end), page);
-    page->verify = page_button(buttons, _("_Verify fingerprint\xe2\x80\xa6"), "potr-fp-verify",
+    page->verify = page_button(buttons, 2, _("_Verify fingerprint\xe2\x80\xa6"), "potr-fp-verify",
                                G_CALLBACK(on_verify), page);
-    page->forget = page_button(buttons, _("_Forget fingerprint"), "potr-fp-forget",
+    page->forget = page_button(buttons, 3, _("_Forget fingerprint"), "potr-fp-forget",
                                G_CALLBACK(on_forget), page);
     gtk_box_pack_start(GTK_BOX(vbox), buttons, FALSE, FALSE, 0);
     g_signal_connect(gtk_tree_view_get_selection(GTK_TREE_VIEW(page->view)), "changed",

@@ -141,6 +141,18 @@ settings_page(void)
     return vbox;
 }
 
+/* Pidgin shows a configuration frame in a small scrolled dialog; ours has
+ * a list of fingerprints that wants room: give it once, when shown. */
+static void
+on_frame_mapped(GtkWidget *frame, gpointer data)
+{
+    GtkWidget *top = gtk_widget_get_toplevel(frame);
+
+    g_signal_handlers_disconnect_by_func(frame, G_CALLBACK(on_frame_mapped), data);
+    if (GTK_IS_WINDOW(top) && top->allocation.width < 720)
+        gtk_window_resize(GTK_WINDOW(top), 760, 520);
+}
+
 GtkWidget *
 potr_gtk_prefs_frame(PurplePlugin *plugin)
 {
@@ -153,7 +165,7 @@ potr_gtk_prefs_frame(PurplePlugin *plugin)
                              gtk_label_new_with_mnemonic(_("My private _keys")));
     gtk_notebook_append_page(GTK_NOTEBOOK(notebook), potr_gtk_fingerprints_page_new(),
                              gtk_label_new_with_mnemonic(_("Known _fingerprints")));
-    gtk_widget_set_size_request(notebook, 560, 380);
+    g_signal_connect(notebook, "map", G_CALLBACK(on_frame_mapped), NULL);
     gtk_widget_show_all(notebook);
     return notebook;
 }

@@ -106,6 +106,7 @@ ACCOUNTS_XML = '''<?xml version='1.0' encoding='UTF-8' ?>
   <protocol>prpl-jabber</protocol>
   <name>{jid}</name>
   <password>{password}</password>
+  <alias>{alias}</alias>
   <settings>
    <setting name='connect_server' type='string'>127.0.0.1</setting>
    <setting name='port' type='int'>{port}</setting>
@@ -137,6 +138,7 @@ BLIST_XML = '''<?xml version='1.0' encoding='UTF-8' ?>
 CONTACT_XML = '''   <contact>
     <buddy account={account} proto='prpl-jabber'>
      <name>{name}</name>
+     <alias>{alias}</alias>
     </buddy>
    </contact>'''
 
@@ -191,7 +193,8 @@ class Pidgin(object):
     test's prosody; probe() talks to the probe plugin inside it."""
 
     def __init__(self, display, jid, password, port, buddies=(),
-                 name='pidgin'):
+                 name='pidgin', alias=''):
+        """buddies: names, or (name, alias) pairs, put in the buddy list."""
         self.name = name
         self.display = display
         self.dir = tempfile.mkdtemp(prefix='potr-pidgin-')
@@ -204,10 +207,10 @@ class Pidgin(object):
         self._to_probe = None
         os.makedirs(os.path.join(self.config, 'plugins'), mode=0o700)
         os.makedirs(self.home, mode=0o700)
-        self._write_config(jid, password, port, buddies)
+        self._write_config(jid, password, port, buddies, alias)
         harness._register(self)
 
-    def _write_config(self, jid, password, port, buddies):
+    def _write_config(self, jid, password, port, buddies, alias):
         loaded = []
         for path in plugin_files():
             link = os.path.join(self.config, 'plugins', os.path.basename(path))
@@ -215,13 +218,16 @@ class Pidgin(object):
             if not link.endswith('/purple-otr.so'):   # loaded as a dependency
                 loaded.append(link)
         account = quoteattr(jid)
+        pairs = [(b, '') if isinstance(b, str) else b for b in buddies]
         files = {
             'accounts.xml': ACCOUNTS_XML.format(
-                jid=escape(jid), password=escape(password), port=port),
+                jid=escape(jid), password=escape(password), port=port,
+                alias=escape(alias)),
             'blist.xml': BLIST_XML.format(
                 account=account, contacts='\n'.join(
-                    CONTACT_XML.format(account=account, name=escape(b))
-                    for b in buddies)),
+                    CONTACT_XML.format(account=account, name=escape(b),
+                                       alias=escape(a))
+                    for b, a in pairs)),
             'prefs.xml': PREFS_XML.format(plugins='\n'.join(
                 '    <item value=%s/>' % quoteattr(p) for p in loaded)),
         }

@@ -375,6 +375,12 @@ cmd_set(char **args)
     } else if (GTK_IS_COMBO_BOX(w)) {
         gtk_combo_box_set_active(GTK_COMBO_BOX(w), atoi(args[3]));
         answer1(TRUE, NULL);
+    } else if (GTK_IS_TREE_VIEW(w)) {
+        GtkTreePath *path = gtk_tree_path_new_from_indices(atoi(args[3]), -1);
+
+        gtk_tree_selection_select_path(gtk_tree_view_get_selection(GTK_TREE_VIEW(w)), path);
+        gtk_tree_path_free(path);
+        answer1(TRUE, NULL);
     } else if (GTK_IS_NOTEBOOK(w)) {
         gtk_notebook_set_current_page(GTK_NOTEBOOK(w), atoi(args[3]));
         answer1(TRUE, NULL);
@@ -431,6 +437,49 @@ cmd_open(char **args)
     }
     conv = purple_conversation_new(PURPLE_CONV_TYPE_IM, account, args[1]);
     pidgin_conv_present_conversation(conv);
+    answer1(TRUE, NULL);
+}
+
+static void
+cmd_send(char **args)
+{
+    PurpleConversation *conv = args[1] != NULL ? conv_of(args[1]) : NULL;
+
+    if (conv == NULL || args[2] == NULL) {
+        answer1(FALSE, "no conversation");
+        return;
+    }
+    purple_conv_im_send(PURPLE_CONV_IM(conv), args[2]);
+    answer1(TRUE, NULL);
+}
+
+/* The lines written into a conversation, oldest first. */
+static void
+cmd_history(char **args)
+{
+    PurpleConversation *conv = args[1] != NULL ? conv_of(args[1]) : NULL;
+    GPtrArray *fields = g_ptr_array_new_with_free_func(g_free);
+    GList *history = conv != NULL ? purple_conversation_get_message_history(conv) : NULL;
+
+    /* libpurple keeps the newest first; each: who|flags|text */
+    for (GList *l = g_list_last(history); l != NULL; l = l->prev)
+        g_ptr_array_add(fields, g_strdup_printf("%s|%d|%s",
+            purple_conversation_message_get_sender(l->data) != NULL
+            ? purple_conversation_message_get_sender(l->data) : "",
+            (int)purple_conversation_message_get_flags(l->data),
+            purple_conversation_message_get_message(l->data)));
+    answer(conv != NULL, fields);
+    g_ptr_array_free(fields, TRUE);
+}
+
+static void
+cmd_menu_close(char **args)
+{
+    GtkWidget *menu = menu_of(button_of(args[1]));
+
+    if (menu != NULL)
+        gtk_menu_popdown(GTK_MENU(menu));
+    settle();
     answer1(TRUE, NULL);
 }
 
@@ -636,6 +685,12 @@ dispatch(char **args)
         cmd_menu(args, FALSE);
     else if (g_strcmp0(cmd, "menu-open") == 0 && args[1] != NULL)
         cmd_menu(args, TRUE);
+    else if (g_strcmp0(cmd, "menu-close") == 0 && args[1] != NULL)
+        cmd_menu_close(args);
+    else if (g_strcmp0(cmd, "history") == 0)
+        cmd_history(args);
+    else if (g_strcmp0(cmd, "send") == 0)
+        cmd_send(args);
     else if (g_strcmp0(cmd, "pick") == 0 && args[1] != NULL)
         cmd_pick(args);
     else if (g_strcmp0(cmd, "menubar") == 0 && args[1] != NULL)
