@@ -6,7 +6,7 @@
 #include <string.h>
 #include <libotr/privkey.h>
 
-#include "core.h"
+#include "engine.h"
 #include "dialogs.h"
 #include "events.h"
 #include "policy.h"

@@ -7,7 +7,7 @@
 #include <libotr/privkey.h>
 #include <libotr/instag.h>
 
-#include "core.h"
+#include "engine.h"
 #include "events.h"
 #include "html.h"
 #include "policy.h"

@@ -5,7 +5,7 @@
 #include <purple.h>
 #include <libpurple/core.h>
 
-#include "core.h"
+#include "engine.h"
 
 #define POTR_WEBSITE "https://purple-otr.invalid/"
 

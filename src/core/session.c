@@ -9,7 +9,7 @@
 #include <libotr/privkey.h>
 #include <libotr/tlv.h>
 
-#include "core.h"
+#include "engine.h"
 #include "dialogs.h"
 #include "events.h"
 #include "ops.h"

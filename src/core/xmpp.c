@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-#include "core.h"
+#include "engine.h"
 #include "events.h"
 #include "session.h"
 

@@ -1,7 +1,7 @@
 /* purple-otr - GPL-2.0-or-later
  * Core: the one engine of the process (libotr user state, files, signals). */
 #include "i18n.h"
-#include "core.h"
+#include "engine.h"
 
 #include <string.h>
 #include <libotr/privkey.h>

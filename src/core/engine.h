@@ -1,8 +1,8 @@
 /* purple-otr - GPL-2.0-or-later
  * Core: the one engine of the process (libotr user state, app ops, files),
  * its start and stop, and helpers every core module shares. */
-#ifndef POTR_CORE_H
-#define POTR_CORE_H
+#ifndef POTR_ENGINE_H
+#define POTR_ENGINE_H
 
 #include <glib.h>
 #include <purple.h>
@@ -48,4 +48,4 @@ char *potr_core_normalize(PurpleAccount *account, const char *who);
  * last emission for it). */
 void potr_core_emit_level(PurpleConversation *conv);
 
-#endif /* POTR_CORE_H */
+#endif /* POTR_ENGINE_H */
