@@ -118,9 +118,13 @@ settings_open(PurpleBuddy *buddy)
     bd = g_new0(BuddyDialog, 1);
     bd->buddy = buddy;
     title = g_strdup_printf(_("OTR settings for %s"), purple_buddy_get_alias(buddy));
-    bd->dialog = gtk_dialog_new_with_buttons(title, NULL, GTK_DIALOG_NO_SEPARATOR, GTK_STOCK_CANCEL,
-                                             GTK_RESPONSE_CANCEL, GTK_STOCK_SAVE, GTK_RESPONSE_OK,
-                                             NULL);
+    bd->dialog = gtk_dialog_new();
+    gtk_window_set_title(GTK_WINDOW(bd->dialog), title);
+    gtk_dialog_set_has_separator(GTK_DIALOG(bd->dialog), FALSE);
+    gtk_widget_set_name(gtk_dialog_add_button(GTK_DIALOG(bd->dialog), GTK_STOCK_CANCEL,
+                                              GTK_RESPONSE_CANCEL), "potr-buddy-cancel");
+    gtk_widget_set_name(gtk_dialog_add_button(GTK_DIALOG(bd->dialog), GTK_STOCK_SAVE, GTK_RESPONSE_OK),
+                        "potr-buddy-save");
     gtk_widget_set_name(bd->dialog, POTR_GTK_NAME_BUDDY);
     gtk_window_set_role(GTK_WINDOW(bd->dialog), "potr-buddy");
     gtk_dialog_set_default_response(GTK_DIALOG(bd->dialog), GTK_RESPONSE_OK);

@@ -12,6 +12,8 @@
 
 static int menubar_handle;
 
+static void update_conv(PurpleConversation *conv);
+
 /* A menu may outlive its conversation (the menubar's does): callbacks
  * check that the conversation still exists before using it. */
 static PurpleConversation *
@@ -65,6 +67,9 @@ on_instance(GtkWidget *item, gpointer data)
         return;
     purple_conversation_set_data(conv, INSTANCE_KEY, GUINT_TO_POINTER(tag));
     potr_conv_set_instance(conv, tag);
+    /* the level may be the same (no "level-changed"): the menubar must
+     * still show the instance in use now */
+    update_conv(conv);
 }
 
 static GtkWidget *

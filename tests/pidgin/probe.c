@@ -174,20 +174,27 @@ item_label(GtkWidget *item)
     return g_strdup(gtk_label_get_text(GTK_LABEL(child)));
 }
 
+/* Items as "label|sensitive|active" (active: -1 for plain items); a
+ * submenu's items follow their parent as "parent/label|...". */
 static void
-describe_menu(GtkWidget *menu, GPtrArray *fields)
+describe_menu(GtkWidget *menu, const char *prefix, GPtrArray *fields)
 {
     GList *items = gtk_container_get_children(GTK_CONTAINER(menu));
 
     for (GList *l = items; l != NULL; l = l->next) {
         char *label = item_label(l->data);
+        char *full = NULL;
 
         if (label == NULL)
             continue;
-        g_ptr_array_add(fields, g_strdup_printf("%s|%d|%d", label,
+        full = prefix != NULL ? g_strdup_printf("%s/%s", prefix, label) : g_strdup(label);
+        g_ptr_array_add(fields, g_strdup_printf("%s|%d|%d", full,
                                                 gtk_widget_is_sensitive(l->data) ? 1 : 0,
                                                 GTK_IS_CHECK_MENU_ITEM(l->data)
                                                 ? gtk_check_menu_item_get_active(l->data) : -1));
+        if (gtk_menu_item_get_submenu(l->data) != NULL)
+            describe_menu(gtk_menu_item_get_submenu(l->data), full, fields);
+        g_free(full);
         g_free(label);
     }
     g_list_free(items);
@@ -246,6 +253,26 @@ cmd_button(char **args)
     g_ptr_array_free(fields, TRUE);
 }
 
+/* Click BUTTON and return the menu it popped up, or NULL. GTK drops a
+ * popup whose pointer grab fails (an earlier menu's grab may not be
+ * released by the X server yet): then the click is repeated, as a user
+ * would, a few times. */
+static GtkWidget *
+click_for_menu(GtkWidget *button)
+{
+    for (int attempt = 0; attempt < 5; attempt++) {
+        GtkWidget *menu = NULL;
+
+        gtk_button_clicked(GTK_BUTTON(button));
+        settle();
+        menu = menu_of(button);
+        if (menu != NULL && gtk_widget_get_visible(menu))
+            return menu;
+        gdk_display_sync(gdk_display_get_default());
+    }
+    return NULL;
+}
+
 /* Click the button as the mouse would; the menu it pops up is read, and
  * left open if KEEP (for a screenshot). */
 static void
@@ -259,14 +286,12 @@ cmd_menu(char **args, gboolean keep)
         answer1(FALSE, "no button");
         goto cleanup;
     }
-    gtk_button_clicked(GTK_BUTTON(button));
-    settle();
-    menu = menu_of(button);
-    if (menu == NULL || !gtk_widget_get_visible(menu)) {
+    menu = click_for_menu(button);
+    if (menu == NULL) {
         answer1(FALSE, "no menu popped up");
         goto cleanup;
     }
-    describe_menu(menu, fields);
+    describe_menu(menu, NULL, fields);
     if (!keep)
         gtk_menu_popdown(GTK_MENU(menu));
     answer(TRUE, fields);
@@ -286,9 +311,7 @@ cmd_pick(char **args)
         answer1(FALSE, "no button");
         return;
     }
-    gtk_button_clicked(GTK_BUTTON(button));
-    settle();
-    menu = menu_of(button);
+    menu = click_for_menu(button);
     item = menu != NULL ? find_item(menu, args[2]) : NULL;
     if (item == NULL || !gtk_widget_is_sensitive(item)) {
         if (menu != NULL)
@@ -316,7 +339,7 @@ cmd_menubar(char **args)
     if (item == NULL || !gtk_widget_get_visible(item)) {
         answer1(FALSE, "no OTR menu in the menubar");
     } else {
-        describe_menu(gtk_menu_item_get_submenu(GTK_MENU_ITEM(item)), fields);
+        describe_menu(gtk_menu_item_get_submenu(GTK_MENU_ITEM(item)), NULL, fields);
         answer(TRUE, fields);
     }
     g_ptr_array_free(fields, TRUE);
@@ -351,6 +374,9 @@ cmd_get(char **args)
         g_ptr_array_add(fields, g_strdup_printf("%d", gtk_combo_box_get_active(GTK_COMBO_BOX(w))));
     else if (GTK_IS_WINDOW(w))
         g_ptr_array_add(fields, g_strdup(gtk_window_get_title(GTK_WINDOW(w))));
+    else if (GTK_IS_NOTEBOOK(w))
+        g_ptr_array_add(fields, g_strdup_printf("%d/%d", gtk_notebook_get_current_page(GTK_NOTEBOOK(w)),
+                                                gtk_notebook_get_n_pages(GTK_NOTEBOOK(w))));
     else if (GTK_IS_TREE_VIEW(w))
         g_ptr_array_add(fields, g_strdup_printf("%d",
             gtk_tree_model_iter_n_children(gtk_tree_view_get_model(GTK_TREE_VIEW(w)), NULL)));
@@ -438,6 +464,125 @@ cmd_open(char **args)
     conv = purple_conversation_new(PURPLE_CONV_TYPE_IM, account, args[1]);
     pidgin_conv_present_conversation(conv);
     answer1(TRUE, NULL);
+}
+
+static void
+cmd_pref(char **args)
+{
+    char *value = NULL;
+
+    if (args[1] == NULL || !purple_prefs_exists(args[1])) {
+        answer1(FALSE, "no such pref");
+        return;
+    }
+    switch (purple_prefs_get_type(args[1])) {
+    case PURPLE_PREF_BOOLEAN:
+        value = g_strdup(purple_prefs_get_bool(args[1]) ? "1" : "0");
+        break;
+    case PURPLE_PREF_INT:
+        value = g_strdup_printf("%d", purple_prefs_get_int(args[1]));
+        break;
+    case PURPLE_PREF_STRING:
+        value = g_strdup(purple_prefs_get_string(args[1]));
+        break;
+    default:
+        value = g_strdup("?");
+        break;
+    }
+    answer1(TRUE, value);
+    g_free(value);
+}
+
+static PurpleBlistNode *
+buddy_node(const char *name)
+{
+    PurpleAccount *account = first_account();
+
+    return account != NULL && name != NULL ? (PurpleBlistNode *)purple_find_buddy(account, name) : NULL;
+}
+
+static void
+cmd_node(char **args)
+{
+    PurpleBlistNode *node = buddy_node(args[1]);
+
+    if (node == NULL || args[2] == NULL) {
+        answer1(FALSE, "no such buddy");
+        return;
+    }
+    answer1(TRUE, purple_blist_node_get_bool(node, args[2]) ? "1" : "0");
+}
+
+/* The buddy list's context menu of a buddy, as Pidgin builds it from
+ * "blist-node-extended-menu": "Parent/Child" labels. */
+static void
+describe_actions(GList *actions, const char *prefix, GPtrArray *fields)
+{
+    for (GList *l = actions; l != NULL; l = l->next) {
+        PurpleMenuAction *action = l->data;
+        char *label = NULL;
+
+        if (action == NULL)
+            continue;
+        label = prefix != NULL ? g_strdup_printf("%s/%s", prefix, action->label)
+                               : g_strdup(action->label);
+        g_ptr_array_add(fields, label);
+        describe_actions(action->children, label, fields);
+    }
+}
+
+static PurpleMenuAction *
+find_action(GList *actions, char **path)
+{
+    for (GList *l = actions; path[0] != NULL && l != NULL; l = l->next) {
+        PurpleMenuAction *action = l->data;
+
+        if (action == NULL || g_strcmp0(action->label, path[0]) != 0)
+            continue;
+        return path[1] == NULL ? action : find_action(action->children, path + 1);
+    }
+    return NULL;
+}
+
+static void
+free_actions(GList *actions)
+{
+    for (GList *l = actions; l != NULL; l = l->next) {
+        PurpleMenuAction *action = l->data;
+
+        if (action == NULL)
+            continue;
+        free_actions(action->children);
+        action->children = NULL;
+        purple_menu_action_free(action);
+    }
+    g_list_free(actions);
+}
+
+static void
+cmd_blist_menu(char **args, gboolean pick)
+{
+    PurpleBlistNode *node = buddy_node(args[1]);
+    GList *actions = node != NULL ? purple_blist_node_get_extended_menu(node) : NULL;
+    GPtrArray *fields = g_ptr_array_new_with_free_func(g_free);
+
+    if (node == NULL) {
+        answer1(FALSE, "no such buddy");
+    } else if (!pick) {
+        describe_actions(actions, NULL, fields);
+        answer(TRUE, fields);
+    } else {
+        PurpleMenuAction *action = find_action(actions, args + 2);
+
+        if (action == NULL || action->callback == NULL) {
+            answer1(FALSE, "no such action");
+        } else {
+            ((void (*)(PurpleBlistNode *, gpointer))action->callback)(node, action->data);
+            answer1(TRUE, NULL);
+        }
+    }
+    free_actions(actions);
+    g_ptr_array_free(fields, TRUE);
 }
 
 static void
@@ -687,6 +832,14 @@ dispatch(char **args)
         cmd_menu(args, TRUE);
     else if (g_strcmp0(cmd, "menu-close") == 0 && args[1] != NULL)
         cmd_menu_close(args);
+    else if (g_strcmp0(cmd, "pref") == 0)
+        cmd_pref(args);
+    else if (g_strcmp0(cmd, "node") == 0)
+        cmd_node(args);
+    else if (g_strcmp0(cmd, "blist-menu") == 0)
+        cmd_blist_menu(args, FALSE);
+    else if (g_strcmp0(cmd, "blist-pick") == 0)
+        cmd_blist_menu(args, TRUE);
     else if (g_strcmp0(cmd, "history") == 0)
         cmd_history(args);
     else if (g_strcmp0(cmd, "send") == 0)

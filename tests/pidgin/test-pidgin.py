@@ -9,7 +9,6 @@
 
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pidgin_session  # noqa: E402
@@ -31,11 +30,13 @@ HELP = 'What do the levels mean?'
 
 
 def items(menu):
-    """{label: sensitive} from the probe's "label|sensitive|active" list."""
+    """{label: sensitive} of the top level items, from the probe's
+    "label|sensitive|active" list (submenu items are "parent/label|...")."""
     out = {}
     for entry in menu:
         label, sensitive, _ = entry.rsplit('|', 2)
-        out[label] = sensitive == '1'
+        if '/' not in label:
+            out[label] = sensitive == '1'
     return out
 
 
@@ -166,42 +167,172 @@ def finish(tap, pidgin, bob):
     tap.ok(True, 'ending from the menu: back to "Not private"')
 
 
-def test_levels(tap):
-    display = Xvfb()
+def check_prefs(tap, pidgin):
+    """The plugin's preferences, opened as a user does: Tools > Plugins,
+    select ours, "Configure Plugin"."""
+    prefs = 'potr-prefs'
+    pidgin.probe('prefs')
+    tabs = pidgin.probe('get', prefs, prefs)
+    tap.is_(tabs[2], '0/3', 'preferences: settings, my private keys, known '
+            'fingerprints')
+    radio = pidgin.probe('get', prefs, 'potr-policy-opportunistic')
+    tap.is_(radio[2], '1', 'the default policy is "automatically" '
+            '(pidgin-otr\'s enabled + automatic)')
+    pidgin.probe('set', prefs, 'potr-policy-always', '1')
+    got = [pidgin.probe('pref', '/OTR/' + k)[0]
+           for k in ('enabled', 'automatic', 'onlyprivate')]
+    tap.is_(got, ['1', '1', '1'], '"always" is stored as pidgin-otr does')
+    pidgin.probe('set', prefs, 'potr-policy-manual', '1')
+    got = [pidgin.probe('pref', '/OTR/' + k)[0]
+           for k in ('enabled', 'automatic', 'onlyprivate')]
+    tap.is_(got, ['1', '0', '0'], '"manually" likewise')
+    pidgin.probe('set', prefs, 'potr-policy-opportunistic', '1')
+    pidgin.probe('set', prefs, 'potr-pref-button', '0')
+    hidden = pidgin.wait_until('the button to hide',
+                               lambda a: a[0] == 'hidden', 'button', BOB)
+    tap.ok(hidden, '"show the OTR button" off hides it at once')
+    pidgin.probe('set', prefs, 'potr-pref-button', '1')
+    wait_level(pidgin, 'Not private')
+    tap.ok(True, 'and on shows it again')
+    pidgin.probe('set', prefs, prefs, '1')
+    mine = pidgin.probe('get', prefs, 'potr-keys-fingerprint')
+    tap.ok(len(mine[2].split()) == 5, '"My private keys" shows our '
+           'fingerprint', repr(mine))
+    copy = pidgin.probe('get', prefs, 'potr-keys-copy')
+    tap.is_(copy[1], 'sensitive', 'with a Copy button')
+    pidgin.probe('set', prefs, prefs, '2')
+    rows = pidgin.probe('get', prefs, 'potr-fingerprints')
+    tap.is_(rows[2], '1', '"Known fingerprints" lists Bob\'s key')
+    pidgin.probe('set', prefs, 'potr-fingerprints', '0')
+    for name in ('potr-fp-start', 'potr-fp-verify', 'potr-fp-forget'):
+        got = pidgin.probe('get', prefs, name)
+        tap.is_(got[1], 'sensitive', '%s can be used on it' % name)
+    pidgin.probe('close', prefs)
+
+
+def check_buddy_menu(tap, pidgin):
+    """Per-buddy settings from the buddy list's context menu."""
+    menu = pidgin.probe('blist-menu', BOB)
+    wanted = ['OTR/Start or refresh private conversation',
+              'OTR/End private conversation', 'OTR/Authenticate buddy\u2026',
+              'OTR/Settings for this buddy\u2026']
+    tap.ok(all(w in menu for w in wanted) and menu.count('OTR') == 1,
+           'the buddy\'s menu has one OTR submenu, with the native dialogs',
+           repr(menu))
+    pidgin.probe('blist-pick', BOB, 'OTR', 'Settings for this buddy\u2026')
+    dialog = 'potr-buddy-dialog'
+    wait_widget(pidgin, dialog, dialog, lambda a: a[0] == 'visible',
+                'the buddy settings dialog')
+    default = pidgin.probe('get', dialog, 'potr-buddy-default')
+    tap.is_(default[2], '1', 'the buddy uses the default settings')
+    pidgin.probe('set', dialog, 'potr-buddy-default', '0')
+    pidgin.probe('set', dialog, 'potr-policy-never', '1')
+    pidgin.probe('click', dialog, 'potr-buddy-save')
+    tap.is_([pidgin.probe('node', BOB, 'OTR/' + k)[0]
+             for k in ('overridedefault', 'enabled')], ['1', '0'],
+            '"never" for Bob is stored in his buddy list node')
+    pidgin.wait_until('the button to hide', lambda a: a[0] == 'hidden',
+                      'button', BOB)
+    tap.ok(True, 'no OTR for Bob: no button, as pidgin-otr')
+    pidgin.probe('blist-pick', BOB, 'OTR', 'Settings for this buddy\u2026')
+    wait_widget(pidgin, dialog, dialog, lambda a: a[0] == 'visible',
+                'the buddy settings dialog')
+    pidgin.probe('set', dialog, 'potr-buddy-default', '1')
+    pidgin.probe('click', dialog, 'potr-buddy-save')
+    tap.is_(pidgin.probe('node', BOB, 'OTR/overridedefault')[0], '0',
+            'back to the default settings')
+    wait_level(pidgin, 'Not private')
+
+
+def check_instances(tap, pidgin, server):
+    """Bob logged in twice: the menu lets the user choose the instance."""
+    bob2 = Client('bob2', 'bob@localhost/phone', 'bob-pw', server,
+                  plugins=['core-purple-otr'])
     try:
-        with Prosody(debug_log=False) as server:
-            alice_jid = server.register('alice', 'alice-pw') + '/pidgin'
-            bob_jid = server.register('bob', 'bob-pw') + '/peer'
-            pidgin_session.befriend(server, 'alice', 'bob')
-            bob = Client('bob', bob_jid, 'bob-pw', server,
-                         plugins=['core-purple-otr'])
-            pidgin = Pidgin(display.display, alice_jid, 'alice-pw',
-                            server.port, buddies=[BOB])
-            try:
-                bob.login()
-                pidgin.start()
-                loaded = pidgin.probe('plugins')
-                tap.ok('gtk-purple-otr' in loaded
-                       and 'core-purple-otr' in loaded,
-                       'Pidgin loads gtk-purple-otr, and the core with it',
-                       repr(loaded))
-                pidgin.wait_until('the account to sign on',
-                                  lambda a: a == ['1'], 'online')
-                pidgin.probe('open', BOB)
-                check_not_private(tap, pidgin)
-                start_private(tap, pidgin, bob)
-                authenticate(tap, pidgin, bob)
-                answer_buddy(tap, pidgin, bob)
-                finish(tap, pidgin, bob)
-                tap.is_(pidgin.quit(), 0, 'Pidgin quits cleanly')
-                tap.ok('CRITICAL' not in pidgin.log_text(),
-                       'no GLib criticals in Pidgin\'s log')
-            finally:
-                pidgin.kill()
-                bob.quit()
-                bob.kill()
+        bob2.login()
+        pidgin.probe('pick', BOB, START)
+        # Bob's key was authenticated before: this session is "Private"
+        wait_level(pidgin, 'Private', timeout=KEYGEN_TIMEOUT)
+        bob2.command(ALICE, 'otr start')
+        bob2.wait_for(('level', '^alice@localhost', '^1$'),
+                      timeout=KEYGEN_TIMEOUT)
+        menu = pidgin.wait_until(
+            'the instance menu, both logins private',
+            lambda a: len([i for i in a if i.startswith('Instance/Login ')
+                           and 'Not private' not in i]) == 2,
+            'menu', BOB)
+        logins = [i for i in menu if i.startswith('Instance/Login ')]
+        tap.ok(len(logins) == 2, 'two logins of Bob: an Instance submenu '
+               'lists both', repr(menu))
+        tap.ok(any(i.startswith('Instance/Best') and i.endswith('|1')
+                   for i in menu), '"Best" is chosen by default', repr(menu))
+        other = [i for i in logins if '(in use)' not in i]
+        tap.ok(len(other) == 1, 'one of them is in use', repr(logins))
+        label = other[0].rsplit('|', 2)[0]
+        pidgin.probe('pick', BOB, label.split('/', 1)[1])
+        menu = items_active(pidgin.probe('menubar', BOB))
+        tap.ok(menu.get(label + ' (in use)') == '1',
+               'picking the other login makes it the one in use (and the '
+               'menubar shows it at once)', repr(menu))
+        pidgin.probe('pick', BOB, END)
+        wait_level(pidgin, 'Not private')
     finally:
-        display.kill()
+        bob2.quit()
+        bob2.kill()
+
+
+def items_active(menu):
+    """{label: active} ('1', '0', or '-1' for plain items)."""
+    return {e.rsplit('|', 2)[0]: e.rsplit('|', 2)[2] for e in menu}
+
+
+class Setup(object):
+    """Xvfb, prosody with Alice and Bob (mutual buddies), Bob's headless
+    client with the core plugin, and Alice's Pidgin."""
+
+    def __init__(self):
+        self.display = Xvfb()
+        self.server = Prosody(debug_log=False)
+        alice_jid = self.server.register('alice', 'alice-pw') + '/pidgin'
+        bob_jid = self.server.register('bob', 'bob-pw') + '/peer'
+        pidgin_session.befriend(self.server, 'alice', 'bob')
+        self.bob = Client('bob', bob_jid, 'bob-pw', self.server,
+                          plugins=['core-purple-otr'])
+        self.pidgin = Pidgin(self.display.display, alice_jid, 'alice-pw',
+                             self.server.port, buddies=[BOB])
+        self.bob.login()
+        self.pidgin.start()
+        self.pidgin.wait_until('the account to sign on',
+                               lambda a: a == ['1'], 'online')
+
+    def close(self):
+        self.pidgin.kill()
+        self.bob.quit()
+        self.bob.kill()
+        self.server.stop()
+        self.display.kill()
+
+
+def test_levels(tap, setup):
+    pidgin, bob = setup.pidgin, setup.bob
+    loaded = pidgin.probe('plugins')
+    tap.ok('gtk-purple-otr' in loaded and 'core-purple-otr' in loaded,
+           'Pidgin loads gtk-purple-otr, and the core with it', repr(loaded))
+    pidgin.probe('open', BOB)
+    check_not_private(tap, pidgin)
+    start_private(tap, pidgin, bob)
+    authenticate(tap, pidgin, bob)
+    answer_buddy(tap, pidgin, bob)
+    finish(tap, pidgin, bob)
+
+
+def test_quit(tap, setup):
+    tap.is_(setup.pidgin.quit(), 0, 'Pidgin quits cleanly (plugins unload)')
+    log = setup.pidgin.log_text()
+    tap.ok('CRITICAL' not in log and 'g_log:' not in log,
+           'no GLib criticals or warnings in Pidgin\'s log',
+           '\n'.join(l for l in log.splitlines()
+                     if 'CRITICAL' in l or 'g_log:' in l))
 
 
 def main():
@@ -209,10 +340,19 @@ def main():
     why = pidgin_session.missing()
     if why:
         tap.skip_all(why)
-    started = time.monotonic()
-    tap.run('Pidgin: button and menu follow the OTR levels', test_levels,
-            timeout=100)
-    tap.diag('%.1fs' % (time.monotonic() - started))
+    try:
+        setup = Setup()
+    except Exception as e:  # noqa: BLE001 - reported as a bail out
+        tap.bail_out('cannot start Pidgin: %s' % e)
+    try:
+        tap.run('button and menu follow the OTR levels', test_levels,
+                60, setup)
+        tap.run('preferences', check_prefs, 30, setup.pidgin)
+        tap.run('per-buddy settings', check_buddy_menu, 30, setup.pidgin)
+        tap.run('instances', check_instances, 60, setup.pidgin, setup.server)
+        tap.run('clean exit', test_quit, 30, setup)
+    finally:
+        setup.close()
     tap.done()
 
 
