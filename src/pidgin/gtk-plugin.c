@@ -145,7 +145,7 @@ init_plugin(PurplePlugin *plugin)
     bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
     if (info.dependencies == NULL)
         info.dependencies = g_list_append(NULL, (gpointer)POTR_CORE_PLUGIN_ID);
-    info.name = _("Off-the-Record Messaging (purple-otr)");
+    info.name = _("Off-the-Record (purple-otr)");
     info.summary = _("Private conversations: end-to-end encryption (OTR) for instant messages");
     info.description = _("Only you and your buddy can read what you say, not the server. A button "
                          "in each conversation shows how private it is; its menu starts, ends "

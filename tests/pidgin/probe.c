@@ -22,6 +22,7 @@
 #include <gtkconv.h>
 #include <gtkconvwin.h>
 #include <gtkplugin.h>
+#include <gtkimhtml.h>
 
 #define PROBE_ID "gtk-potr-test-probe"
 
@@ -618,6 +619,21 @@ cmd_history(char **args)
 }
 
 static void
+cmd_scroll_end(char **args)
+{
+    PurpleConversation *conv = args[1] != NULL ? conv_of(args[1]) : NULL;
+
+    if (conv == NULL || !PIDGIN_IS_PIDGIN_CONVERSATION(conv)) {
+        answer1(FALSE, "no conversation");
+        return;
+    }
+    settle();
+    gtk_imhtml_scroll_to_end(GTK_IMHTML(PIDGIN_CONVERSATION(conv)->imhtml), FALSE);
+    settle();
+    answer1(TRUE, NULL);
+}
+
+static void
 cmd_menu_close(char **args)
 {
     GtkWidget *menu = menu_of(button_of(args[1]));
@@ -840,6 +856,8 @@ dispatch(char **args)
         cmd_blist_menu(args, FALSE);
     else if (g_strcmp0(cmd, "blist-pick") == 0)
         cmd_blist_menu(args, TRUE);
+    else if (g_strcmp0(cmd, "scroll-end") == 0)
+        cmd_scroll_end(args);
     else if (g_strcmp0(cmd, "history") == 0)
         cmd_history(args);
     else if (g_strcmp0(cmd, "send") == 0)

@@ -56,6 +56,7 @@ def converse(pidgin, bob):
 
 
 def shoot_conversation(pidgin, out):
+    pidgin.probe('scroll-end', BOB)
     pidgin.probe('menu-open', BOB)
     pidgin.probe('shot', out, 'conv:' + BOB, 'menu:' + BOB)
     pidgin.probe('menu-close', BOB)
