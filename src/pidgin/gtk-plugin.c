@@ -93,9 +93,26 @@ plugin_load(PurplePlugin *plugin)
     return TRUE;
 }
 
+/* pidgin-otr was enabled while we run: the core turns itself off, and us
+ * with it. Say so, and which entry to turn off, in a message that does
+ * not belong to a plugin being unloaded (libpurple closes those). */
+static void
+tell_legacy(void)
+{
+    purple_notify_error(NULL, _("OTR"),
+                        _("Off-the-Record (purple-otr) was turned off because pidgin-otr "
+                          "(\"Off-the-Record Messaging\") was enabled."),
+                        _("Two OTR plugins would corrupt each other's messages. Disable "
+                          "\"Off-the-Record Messaging\" in Tools \xe2\x86\x92 Plugins, then enable "
+                          "\"Off-the-Record (purple-otr)\" again: it uses the same keys, "
+                          "fingerprints and settings."));
+}
+
 static gboolean
 plugin_unload(PurplePlugin *plugin)
 {
+    if (legacy_loaded())
+        tell_legacy();
     potr_gtk_buddy_menu_uninit();
     potr_gtk_keygen_uninit();
     potr_gtk_auth_uninit();

@@ -38,6 +38,12 @@ def plugin_files():
             os.path.join(top, 'tests', 'pidgin', '.libs', 'probe.so')]
 
 
+def legacy_plugin():
+    """The test stand-in for pidgin-otr (id "otr")."""
+    return os.path.join(builddir(), 'tests', 'pidgin', '.libs',
+                        'fake-legacy.so')
+
+
 def missing():
     """Why these tests cannot run here, or None."""
     for prog in (XVFB, PIDGIN):

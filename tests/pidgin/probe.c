@@ -586,6 +586,48 @@ cmd_blist_menu(char **args, gboolean pick)
     g_ptr_array_free(fields, TRUE);
 }
 
+/* Load the plugin file PATH (probing it first), as ticking it in
+ * Tools > Plugins does. */
+static void
+cmd_load(char **args)
+{
+    PurplePlugin *plugin = args[1] != NULL ? purple_plugin_probe(args[1]) : NULL;
+
+    if (plugin == NULL) {
+        answer1(FALSE, "cannot probe");
+        return;
+    }
+    if (!purple_plugin_load(plugin)) {
+        answer1(FALSE, plugin->error != NULL ? plugin->error : "load failed");
+        return;
+    }
+    answer1(TRUE, NULL);
+}
+
+/* The text of every label in the window WINDOW (notifications). */
+static void
+collect_labels(GtkWidget *widget, gpointer data)
+{
+    if (GTK_IS_LABEL(widget))
+        g_ptr_array_add(data, g_strdup(gtk_label_get_text(GTK_LABEL(widget))));
+    else if (GTK_IS_CONTAINER(widget))
+        gtk_container_forall(GTK_CONTAINER(widget), collect_labels, data);
+}
+
+static void
+cmd_texts(void)
+{
+    GList *tops = gtk_window_list_toplevels();
+    GPtrArray *fields = g_ptr_array_new_with_free_func(g_free);
+
+    for (GList *l = tops; l != NULL; l = l->next)
+        if (gtk_widget_get_visible(l->data))
+            collect_labels(l->data, fields);
+    g_list_free(tops);
+    answer(TRUE, fields);
+    g_ptr_array_free(fields, TRUE);
+}
+
 static void
 cmd_send(char **args)
 {
@@ -848,6 +890,10 @@ dispatch(char **args)
         cmd_menu(args, TRUE);
     else if (g_strcmp0(cmd, "menu-close") == 0 && args[1] != NULL)
         cmd_menu_close(args);
+    else if (g_strcmp0(cmd, "load") == 0)
+        cmd_load(args);
+    else if (g_strcmp0(cmd, "texts") == 0)
+        cmd_texts();
     else if (g_strcmp0(cmd, "pref") == 0)
         cmd_pref(args);
     else if (g_strcmp0(cmd, "node") == 0)

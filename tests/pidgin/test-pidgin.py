@@ -281,6 +281,29 @@ def check_instances(tap, pidgin, server):
         bob2.kill()
 
 
+def check_legacy(tap, pidgin):
+    """pidgin-otr enabled while purple-otr runs: purple-otr turns itself
+    off (the Pidgin plugin with it, cleanly) and says which one to
+    disable."""
+    pidgin.probe('load', pidgin_session.legacy_plugin())
+    loaded = pidgin.wait_until(
+        'purple-otr to turn itself off',
+        lambda a: 'core-purple-otr' not in a and 'gtk-purple-otr' not in a,
+        'plugins')
+    tap.ok('otr' in loaded, 'pidgin-otr on: purple-otr (core and Pidgin '
+           'plugin) turns itself off', repr(loaded))
+    texts = pidgin.wait_until(
+        'the message about pidgin-otr',
+        lambda a: any('pidgin-otr' in t for t in a), 'texts')
+    said = ' '.join(texts)
+    tap.ok('Off-the-Record Messaging' in said and 'Disable' in said,
+           'the user is told to disable "Off-the-Record Messaging" '
+           '(pidgin-otr)', said)
+    state = pidgin.probe('button', BOB, check=False)
+    tap.ok(state is None, 'the OTR button is gone with the plugin',
+           repr(state))
+
+
 def items_active(menu):
     """{label: active} ('1', '0', or '-1' for plain items)."""
     return {e.rsplit('|', 2)[0]: e.rsplit('|', 2)[2] for e in menu}
@@ -350,6 +373,7 @@ def main():
         tap.run('preferences', check_prefs, 30, setup.pidgin)
         tap.run('per-buddy settings', check_buddy_menu, 30, setup.pidgin)
         tap.run('instances', check_instances, 60, setup.pidgin, setup.server)
+        tap.run('pidgin-otr enabled', check_legacy, 30, setup.pidgin)
         tap.run('clean exit', test_quit, 30, setup)
     finally:
         setup.close()
