@@ -113,6 +113,8 @@ on_clicked(GtkButton *button, ConvButton *cb)
 static void
 conv_button_free(ConvButton *cb)
 {
+    if (cb->menu != NULL)
+        gtk_widget_destroy(cb->menu);   /* detaches it from the button */
     if (cb->button != NULL) {
         if (gtk_widget_get_parent(cb->button) != NULL)
             gtk_container_remove(GTK_CONTAINER(gtk_widget_get_parent(cb->button)), cb->button);
