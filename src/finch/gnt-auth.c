@@ -44,9 +44,11 @@ typedef struct {
     gboolean quiet;       /* the window is closed by us: no abort */
 } AuthDialog;
 
-static void *auth_handle = NULL;
+/* our signal handle; its address is all that counts */
+static int auth_handle;
 static GHashTable *dialogs = NULL;   /* PurpleConversation * -> AuthDialog * */
 static GHashTable *running = NULL;   /* PurpleConversation * -> progress + 1 */
+static GList *fp_windows = NULL;     /* open "verify fingerprint" windows */
 
 static void show_step(AuthDialog *dialog, AuthStep step, const char *question);
 
@@ -690,6 +692,12 @@ fp_button(GntWidget *row, GntWidget *window, const char *text, int trusted)
     gnt_box_add_widget(GNT_BOX(row), button);
 }
 
+static void
+on_fp_window_destroy(GntWidget *window, gpointer data)
+{
+    fp_windows = g_list_remove(fp_windows, window);
+}
+
 void
 potr_gnt_auth_fingerprint(const PotrFingerprint *fp)
 {
@@ -717,6 +725,8 @@ potr_gnt_auth_fingerprint(const PotrFingerprint *fp)
     fp_button(row, window, _("It is not verified"), 0);
     fp_button(row, window, _("Cancel"), -1);
     gnt_box_add_widget(GNT_BOX(window), row);
+    g_signal_connect(G_OBJECT(window), "destroy", G_CALLBACK(on_fp_window_destroy), NULL);
+    fp_windows = g_list_prepend(fp_windows, window);
     gnt_widget_show(window);
     g_free(text);
 }
@@ -775,16 +785,15 @@ on_deleting_conversation(PurpleConversation *conv, gpointer data)
 }
 
 void
-potr_gnt_auth_init(PurplePlugin *plugin)
+potr_gnt_auth_init(void)
 {
     void *core = potr_core_handle();
 
-    auth_handle = plugin;
     dialogs = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)dialog_free);
     running = g_hash_table_new(g_direct_hash, g_direct_equal);
-    purple_signal_connect(core, "smp-request", plugin, PURPLE_CALLBACK(on_smp_request), NULL);
-    purple_signal_connect(core, "smp-event", plugin, PURPLE_CALLBACK(on_smp_event), NULL);
-    purple_signal_connect(purple_conversations_get_handle(), "deleting-conversation", plugin,
+    purple_signal_connect(core, "smp-request", &auth_handle, PURPLE_CALLBACK(on_smp_request), NULL);
+    purple_signal_connect(core, "smp-event", &auth_handle, PURPLE_CALLBACK(on_smp_event), NULL);
+    purple_signal_connect(purple_conversations_get_handle(), "deleting-conversation", &auth_handle,
                           PURPLE_CALLBACK(on_deleting_conversation), NULL);
 }
 
@@ -793,14 +802,15 @@ potr_gnt_auth_uninit(void)
 {
     GList *open = NULL;
 
-    if (auth_handle == NULL)
+    if (dialogs == NULL)
         return;
-    purple_signals_disconnect_by_handle(auth_handle);
+    purple_signals_disconnect_by_handle(&auth_handle);
     open = g_hash_table_get_values(dialogs);
     for (GList *l = open; l != NULL; l = l->next)
         dialog_close(l->data);
     g_list_free(open);
     g_clear_pointer(&dialogs, g_hash_table_destroy);
     g_clear_pointer(&running, g_hash_table_destroy);
-    auth_handle = NULL;
+    while (fp_windows != NULL)
+        gnt_widget_destroy(fp_windows->data);   /* removes itself */
 }

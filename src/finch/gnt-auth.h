@@ -9,10 +9,10 @@
 
 #include "potr.h"
 
-/* Connect the core's "smp-request" and "smp-event" signals on behalf of
- * PLUGIN (the responder's dialog replaces the core's request dialog);
- * uninit closes every dialog and disconnects. */
-void potr_gnt_auth_init(PurplePlugin *plugin);
+/* Connect the core's "smp-request" and "smp-event" signals (the
+ * responder's dialog replaces the core's request dialog); uninit closes
+ * every dialog and disconnects. The core plugin must be running. */
+void potr_gnt_auth_init(void);
 void potr_gnt_auth_uninit(void);
 
 /* Open the method chooser for CONV's peer (or bring CONV's dialog to the

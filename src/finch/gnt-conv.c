@@ -30,7 +30,9 @@
 
 typedef void (*SetInfoWidgetFn)(PurpleConversation *conv, GntWidget *widget);
 
-static void *conv_handle = NULL;
+/* our signal handle; its address is all that counts */
+static int conv_handle;
+static gboolean conv_running = FALSE;
 static guint refresh_source = 0;
 /* Finch's own function, looked up at load: a hard reference would make the
  * module unloadable by the other UIs that scan a shared plugin folder. */
@@ -488,35 +490,35 @@ undecorate(FinchConv *fc)
 }
 
 void
-potr_gnt_conv_init(PurplePlugin *plugin)
+potr_gnt_conv_init(void)
 {
     void *core = potr_core_handle();
     void *convs = purple_conversations_get_handle();
     GModule *self = g_module_open(NULL, 0);
 
-    conv_handle = plugin;
+    conv_running = TRUE;
     if (self == NULL || !g_module_symbol(self, "finch_conversation_set_info_widget",
                                          (gpointer *)&set_info_widget))
         set_info_widget = NULL;
     if (self != NULL)
         g_module_close(self);
-    purple_signal_connect(core, "level-changed", plugin, PURPLE_CALLBACK(on_level_changed), NULL);
-    purple_signal_connect(core, "smp-event", plugin, PURPLE_CALLBACK(on_anything), NULL);
-    purple_signal_connect(core, "key-generation", plugin, PURPLE_CALLBACK(on_anything), NULL);
-    purple_signal_connect(convs, "conversation-created", plugin, PURPLE_CALLBACK(on_conv_event), NULL);
-    purple_signal_connect(convs, "conversation-updated", plugin, PURPLE_CALLBACK(on_anything), NULL);
-    purple_signal_connect(convs, "buddy-typing", plugin, PURPLE_CALLBACK(on_typing), NULL);
-    purple_signal_connect(convs, "buddy-typing-stopped", plugin, PURPLE_CALLBACK(on_typing), NULL);
-    purple_signal_connect(convs, "buddy-typed", plugin, PURPLE_CALLBACK(on_typing), NULL);
+    purple_signal_connect(core, "level-changed", &conv_handle, PURPLE_CALLBACK(on_level_changed), NULL);
+    purple_signal_connect(core, "smp-event", &conv_handle, PURPLE_CALLBACK(on_anything), NULL);
+    purple_signal_connect(core, "key-generation", &conv_handle, PURPLE_CALLBACK(on_anything), NULL);
+    purple_signal_connect(convs, "conversation-created", &conv_handle, PURPLE_CALLBACK(on_conv_event), NULL);
+    purple_signal_connect(convs, "conversation-updated", &conv_handle, PURPLE_CALLBACK(on_anything), NULL);
+    purple_signal_connect(convs, "buddy-typing", &conv_handle, PURPLE_CALLBACK(on_typing), NULL);
+    purple_signal_connect(convs, "buddy-typing-stopped", &conv_handle, PURPLE_CALLBACK(on_typing), NULL);
+    purple_signal_connect(convs, "buddy-typed", &conv_handle, PURPLE_CALLBACK(on_typing), NULL);
     potr_gnt_conv_refresh_all();
 }
 
 void
 potr_gnt_conv_uninit(void)
 {
-    if (conv_handle == NULL)
+    if (!conv_running)
         return;
-    purple_signals_disconnect_by_handle(conv_handle);
+    purple_signals_disconnect_by_handle(&conv_handle);
     if (refresh_source != 0) {
         g_source_remove(refresh_source);
         refresh_source = 0;
@@ -528,5 +530,5 @@ potr_gnt_conv_uninit(void)
             undecorate(fc);
     }
     set_info_widget = NULL;
-    conv_handle = NULL;
+    conv_running = FALSE;
 }

@@ -11,9 +11,9 @@
 #define POTR_GNT_MENU_KEY "\033o"
 #define POTR_GNT_MENU_KEY_NAME "alt+o"
 
-/* Decorate every open and future IM window (status line, title, menu) on
- * behalf of PLUGIN; uninit removes all of it again. */
-void potr_gnt_conv_init(PurplePlugin *plugin);
+/* Decorate every open and future IM window (status line, title, menu);
+ * uninit removes all of it again. The core plugin must be running. */
+void potr_gnt_conv_init(void);
 void potr_gnt_conv_uninit(void);
 
 /* Bring the status line and title of every IM window up to date now. */

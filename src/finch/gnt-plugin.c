@@ -56,8 +56,8 @@ plugin_load(PurplePlugin *plugin)
         g_source_remove(unload_core_source);
         unload_core_source = 0;
     }
-    potr_gnt_auth_init(plugin);
-    potr_gnt_conv_init(plugin);
+    potr_gnt_auth_init();
+    potr_gnt_conv_init();
     return TRUE;
 }
 
@@ -67,7 +67,6 @@ plugin_unload(PurplePlugin *plugin)
     potr_gnt_prefs_uninit();
     potr_gnt_conv_uninit();
     potr_gnt_auth_uninit();
-    purple_signals_disconnect_by_handle(plugin);
     if (unload_core_source == 0)
         unload_core_source = g_idle_add(unload_core, NULL);
     return TRUE;

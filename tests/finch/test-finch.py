@@ -35,6 +35,7 @@ WRAP = r'[\s│▒]+'   # a space, or a line wrapped inside a window
 # PotrSmpEvent and PotrLevel values (src/core/potr.h), as purple-client
 # prints them
 SMP_ASK_FOR_ANSWER = '4'
+SMP_ASK_FOR_SECRET = '5'
 SMP_SUCCESS = '7'
 LEVEL_UNVERIFIED = '1'
 LEVEL_FINISHED = '3'
@@ -241,6 +242,20 @@ def close_menu(finch):
     finch.wait(r'│(Start|Refresh) private conversation', gone=True)
 
 
+def open_plugins(finch):
+    """alt+a, Plugins; our entry selected (the list has the focus)."""
+    finch.keys('M-a')
+    finch.wait(r'┤Actions├')
+    finch.type('/Plu')
+    finch.wait(r'│Plu\s')
+    finch.keys('Enter')
+    finch.wait(r'You can \(un\)load plugins')
+    finch.type('/Off-the')
+    finch.wait(r'Name: Off-the-Record \(purple-otr\)')
+    finch.keys('Escape')           # ends the search (the line goes)
+    finch.wait(r'│Off-the {5,}', gone=True)
+
+
 def test_finch(tap):
     with Prosody() as server:
         alice_jid = server.register('alice', 'alice-pw') + '/finch'
@@ -282,10 +297,10 @@ def run_steps(tap, server, bob, finch):
            'alt+o opens the OTR menu (start, end, authenticate, instance)',
            screen)
     finch.keys('s')
-    screen = finch.wait(r'OTR: Unverified   \[alt')
-    tap.ok(re.search(r'\| OTR: Unverified├', screen),
-           'start from the menu: key generated in the background, the '
-           'conversation is Unverified (status line and title)', screen)
+    finch.wait(r'OTR: Unverified   \[alt')
+    finch.wait(r'\| OTR: Unverified├')
+    tap.ok(True, 'start from the menu: key generated in the background, '
+           'the conversation is Unverified (status line and title)')
     conv = bob.wait_for(('level', None, '^%s$' % LEVEL_UNVERIFIED))[0]
 
     # -- the /otr commands work in the conversation window --
@@ -378,9 +393,10 @@ def run_steps(tap, server, bob, finch):
     tap.ok(len(fps) >= 2 and 'It is verified now.' in screen,
            'f: both fingerprints, and the peer is verified now', screen)
     finch.keys('Tab', 'Enter')     # "It is not verified"
-    screen = finch.wait(r'OTR: Unverified   \[alt')
-    tap.ok(re.search(r'\| OTR: Unverified├', screen),
-           '"not verified": the conversation is Unverified at once', screen)
+    finch.wait(r'OTR: Unverified   \[alt')
+    finch.wait(r'\| OTR: Unverified├')
+    tap.ok(True, '"not verified": the conversation is Unverified at once '
+           '(status line and title)')
     open_otr_menu(finch)
     finch.keys('a')
     finch.wait(r'How do you want to authenticate')
@@ -389,6 +405,41 @@ def run_steps(tap, server, bob, finch):
     finch.keys('Enter')            # "I have verified it"
     finch.wait(r'OTR: Private   \[alt')
     tap.ok(True, '"I have verified it": Private again')
+
+    # -- a shared secret, mistyped by the peer: the check fails --
+    open_otr_menu(finch)
+    finch.keys('a')
+    finch.wait(r'How do you want to authenticate')
+    finch.keys('s')
+    finch.wait(r'Enter a secret only you and')
+    finch.type('correct horse')
+    screen = finch.wait(r'Secret:\s+[*·]{13}')
+    tap.ok('correct horse' not in screen,
+           's: the shared secret is masked as it is typed', screen)
+    finch.keys('Enter')
+    finch.wait(r'Waiting for your buddy to answer')
+    ask = bob.wait_for(('smp', None, '^%s$' % SMP_ASK_FOR_SECRET))
+    bob.command(ask[0], 'otr smp respond wrong horse')
+    screen = finch.wait(r'Authentication FAILED\.')
+    tap.ok(re.search(r'did not match', screen),
+           'a wrong secret: the outcome says the check failed', screen)
+    finch.wait(r'OTR: Unverified   \[alt')
+    tap.ok(True, 'a failed check withdraws the trust: Unverified')
+
+    # -- "Authenticate again", with the secret right this time --
+    finch.keys('Tab', 'Enter')     # Close, [Authenticate again]
+    finch.wait(r'How do you want to authenticate')
+    finch.keys('s')
+    finch.wait(r'Enter a secret only you and')
+    finch.type('correct horse')
+    finch.keys('Enter')
+    ask = bob.wait_for(('smp', None, '^%s$' % SMP_ASK_FOR_SECRET))
+    bob.command(ask[0], 'otr smp respond correct horse')
+    finch.wait(r'Authentication succeeded\.')
+    finch.wait(r'OTR: Private   \[alt')
+    tap.ok(True, 'authenticated again with the shared secret: Private')
+    finch.keys('Enter')            # Close
+    finch.wait(r'Authentication succeeded', gone=True)
 
     # -- instances --
     open_otr_menu(finch)
@@ -402,9 +453,9 @@ def run_steps(tap, server, bob, finch):
     # -- end, then /otr start again --
     open_otr_menu(finch)
     finch.keys('e')
-    screen = finch.wait(r'OTR: Not private   \[alt')
-    tap.ok(re.search(r'\| OTR: Not private├', screen),
-           'e: the private conversation ends', screen)
+    finch.wait(r'OTR: Not private   \[alt')
+    finch.wait(r'\| OTR: Not private├')
+    tap.ok(True, 'e: the private conversation ends')
     try:
         bob.wait_for(('level', None, '^%s$' % LEVEL_FINISHED), timeout=3)
     except HarnessError:
@@ -417,22 +468,13 @@ def run_steps(tap, server, bob, finch):
     tap.ok(True, '/otr start: private again, and still verified')
 
     # -- preferences: Plugins > Configure --
-    finch.keys('M-a')
-    finch.wait(r'┤Actions├')
-    finch.type('/Plu')
-    finch.wait(r'│Plu\s')
-    finch.keys('Enter')
-    finch.wait(r'You can \(un\)load plugins')
-    finch.type('/Off-the')
-    finch.wait(r'Name: Off-the-Record \(purple-otr\)')
-    finch.keys('Escape')           # ends the search (the line goes)
-    finch.wait(r'│Off-the {5,}', gone=True)
+    open_plugins(finch)
     finch.keys('Tab', 'Tab', 'Tab', 'Enter')
     screen = finch.wait(r'My private keys')
     mine = re.search(r'alice@localhost/finch \(XMPP\)\s*│(%s)' % FP_RX, screen)
     tap.ok(re.search(r'Default policy:.*Opportunistic', screen) and
            "[X] Don't log OTR conversations" in screen and
-           re.search(r'\*bob@localhost\s*│yes\s*│%s' % FP_RX, screen) and
+           re.search(r'\*bob@localhost\s*│yes[^│]*│%s' % FP_RX, screen) and
            mine, 'the preferences show the policy, don\'t-log, the peer\'s '
            'fingerprint (verified, in use) and my key', screen)
     # focus: policy, don't log, fingerprints, Verify, Not verified, Forget
@@ -458,6 +500,24 @@ def run_steps(tap, server, bob, finch):
     tap.ok(True, 'Generate key: a new key, made in the background')
     finch.keys('M-c')                   # close the configuration window
     finch.wait(r'My private keys', gone=True)
+
+    # -- turned off in the plugin list: the core goes too; then on again --
+    finch.keys('Tab', 'Space')          # Configure Plugin -> the list
+    finch.wait(r'\[ \] Off-the-Record')
+    bob.wait_for(('level', None, '^%s$' % LEVEL_FINISHED))
+    finch.keys('M-c')                   # close the plugin list
+    screen = finch.wait(r'┤bob@localhost/e2e \(alice@localhost/finch -- '
+                        r'XMPP\)├')
+    tap.ok('OTR: ' not in screen, 'turned off: the core ends the private '
+           'conversation (the peer is told), the window is plain again',
+           screen)
+    open_plugins(finch)
+    finch.keys('Space')
+    finch.wait(r'\[X\] Off-the-Record')
+    finch.keys('M-c')
+    finch.wait(r'┤bob@localhost/e2e[^┐]*\| OTR: Not private├')
+    finch.wait(r'OTR: Not private   \[alt')
+    tap.ok(True, 'turned on again: the window shows the OTR level again')
 
     # -- quit: the plugins unload cleanly --
     finch.keys('M-q')
