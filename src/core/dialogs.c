@@ -13,6 +13,9 @@
  * closing the conversation closes its dialogs (and no callback ever sees
  * a freed conversation). */
 
+/* conversation -> its open responder dialog (the request handle) */
+static GHashTable *smp_dialogs = NULL;
+
 static void
 report(PurpleConversation *conv, GError *error)
 {
@@ -41,6 +44,8 @@ static void
 respond_ok(PurpleConversation *conv, const char *answer)
 {
     GError *error = NULL;
+
+    g_hash_table_remove(smp_dialogs, conv);   /* it closes itself */
     char *secret = g_strstrip(g_strdup(answer != NULL ? answer : ""));
 
     if (!potr_conv_smp_respond(conv, secret, &error))
@@ -51,6 +56,7 @@ respond_ok(PurpleConversation *conv, const char *answer)
 static void
 respond_cancel(PurpleConversation *conv, const char *answer)
 {
+    g_hash_table_remove(smp_dialogs, conv);
     potr_conv_smp_abort(conv);
 }
 
@@ -59,14 +65,16 @@ potr_dialogs_smp_request(PurpleConversation *conv, const char *question)
 {
     gboolean handled = FALSE;
     char *primary = NULL;
+    void *handle = NULL;
 
     g_return_if_fail(conv != NULL);
     handled = GPOINTER_TO_INT(purple_signal_emit_return_1(potr_core_handle(), "smp-request",
                                                           conv, question));
     if (handled)
         return;
+    potr_dialogs_smp_close(conv);
     primary = g_strdup_printf(_("%s wants to verify you"), purple_conversation_get_name(conv));
-    purple_request_input(conv, _("OTR verification"), primary,
+    handle = purple_request_input(conv, _("OTR verification"), primary,
                          question != NULL ? question
                                           : _("Enter the secret you share with your buddy."),
                          "", FALSE, TRUE, NULL,
@@ -74,7 +82,20 @@ potr_dialogs_smp_request(PurpleConversation *conv, const char *question)
                          _("_Abort"), G_CALLBACK(respond_cancel),
                          purple_conversation_get_account(conv), purple_conversation_get_name(conv),
                          conv, conv);
+    if (handle != NULL)
+        g_hash_table_insert(smp_dialogs, conv, handle);
     g_free(primary);
+}
+
+void
+potr_dialogs_smp_close(PurpleConversation *conv)
+{
+    void *handle = smp_dialogs != NULL ? g_hash_table_lookup(smp_dialogs, conv) : NULL;
+
+    if (handle == NULL)
+        return;
+    g_hash_table_remove(smp_dialogs, conv);
+    purple_request_close(PURPLE_REQUEST_INPUT, handle);
 }
 
 static void
@@ -172,6 +193,8 @@ void
 potr_dialogs_verify(PurpleConversation *conv)
 {
     g_return_if_fail(conv != NULL);
+    if (GPOINTER_TO_INT(purple_signal_emit_return_1(potr_core_handle(), "verify-request", conv)))
+        return;
     purple_request_choice(conv, _("OTR verification"), _("How do you want to verify your buddy?"),
                           _("Verifying makes sure that nobody, not even the server, sits between "
                             "you and your buddy."), 0,
@@ -226,6 +249,7 @@ on_extended_menu(PurpleBlistNode *node, GList **menu, gpointer data)
 void
 potr_dialogs_init(void *handle)
 {
+    smp_dialogs = g_hash_table_new(g_direct_hash, g_direct_equal);
     purple_signal_connect(purple_blist_get_handle(), "blist-node-extended-menu", handle,
                           PURPLE_CALLBACK(on_extended_menu), NULL);
 }
@@ -235,4 +259,5 @@ potr_dialogs_uninit(void)
 {
     for (GList *l = purple_get_conversations(); l != NULL; l = l->next)
         purple_request_close_with_handle(l->data);
+    g_clear_pointer(&smp_dialogs, g_hash_table_destroy);
 }

@@ -14,8 +14,13 @@ void potr_dialogs_uninit(void);
  * "smp-request"; unless a UI handled it, asks the user for the answer. */
 void potr_dialogs_smp_request(PurpleConversation *conv, const char *question);
 
+/* Close CONV's responder dialog, if one is open (the request was
+ * answered another way, or the verification ended). */
+void potr_dialogs_smp_close(PurpleConversation *conv);
+
 /* Let the user choose how to verify CONV's peer: question and answer,
- * shared secret, or comparing fingerprints by hand. */
+ * shared secret, or comparing fingerprints by hand. Emits
+ * "verify-request" first: a UI with its own dialog takes over. */
 void potr_dialogs_verify(PurpleConversation *conv);
 
 #endif /* POTR_DIALOGS_H */

@@ -212,6 +212,9 @@ register_signals(PurplePlugin *plugin)
                            purple_value_new(PURPLE_TYPE_BOOLEAN), 2,
                            purple_value_new(PURPLE_TYPE_SUBTYPE, PURPLE_SUBTYPE_CONVERSATION),
                            purple_value_new(PURPLE_TYPE_STRING));
+    purple_signal_register(plugin, "verify-request", purple_marshal_BOOLEAN__POINTER,
+                           purple_value_new(PURPLE_TYPE_BOOLEAN), 1,
+                           purple_value_new(PURPLE_TYPE_SUBTYPE, PURPLE_SUBTYPE_CONVERSATION));
     purple_signal_register(plugin, "fingerprints-changed", purple_marshal_VOID, NULL, 0);
 }
 

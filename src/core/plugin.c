@@ -25,7 +25,8 @@ static gboolean
 unload_for_legacy(gpointer plugin)
 {
     refuse_source = 0;
-    purple_notify_error(plugin, _("OTR"), _("purple-otr was turned off because pidgin-otr was enabled."),
+    /* no handle: the notice must outlive the plugin it is about */
+    purple_notify_error(NULL, _("OTR"), _("purple-otr was turned off because pidgin-otr was enabled."),
                         _("Two OTR plugins would corrupt each other's messages. Disable "
                           "\"Off-the-Record Messaging\" (pidgin-otr), then enable purple-otr again: "
                           "it uses the same keys, fingerprints and settings."));
@@ -54,6 +55,9 @@ plugin_load(PurplePlugin *plugin)
         plugin->error = g_strdup(_("pidgin-otr (\"Off-the-Record Messaging\") is enabled: disable it "
                                    "first. purple-otr uses the same keys, fingerprints and settings, "
                                    "and two OTR plugins would corrupt each other's messages."));
+        /* libpurple only says that a required plugin failed: say why */
+        purple_notify_error(NULL, _("OTR"), _("purple-otr cannot run beside pidgin-otr."),
+                            plugin->error);
         return FALSE;
     }
     if (!potr_core_start(plugin, &error)) {

@@ -77,6 +77,10 @@ const char *potr_policy_name(PotrPolicy policy);
  *   "smp-request" (PurpleConversation *conv, const char *question) -> gboolean
  *      the peer asks to verify; a UI that shows its own dialog returns
  *      TRUE, else the core asks through purple_request_input().
+ *   "verify-request" (PurpleConversation *conv) -> gboolean
+ *      the user asked to verify CONV's peer (/otr smp, buddy menu); a UI
+ *      that shows its own dialog returns TRUE, else the core asks through
+ *      purple_request_choice().
  *   "fingerprints-changed" ()
  *      the list of known fingerprints or their trust changed.
  *   "key-generation" (PurpleAccount *account, guint state)

@@ -34,6 +34,9 @@ static GHashTable *key_waiters = NULL;
 /* held_key()s of conversations that were private when the peer or we went
  * offline: they are started again when both are back */
 static GHashTable *resume = NULL;
+/* held_key()s whose messages are sent on the next idle, and that idle */
+static GHashTable *flush_pending = NULL;
+static guint flush_source = 0;
 /* PurpleConversation* -> LastLine (repeat suppression) */
 static GHashTable *last_lines = NULL;
 static void *session_handle = NULL;
@@ -150,6 +153,10 @@ potr_session_conv(ConnContext *context, gboolean create)
     return conv;
 }
 
+/* Lines written so far: the receive hook compares it to know whether the
+ * user heard anything about a message. */
+static guint lines_written = 0;
+
 void
 potr_session_write(PurpleConversation *conv, const char *html, PurpleMessageFlags flags,
                    gboolean dedupe)
@@ -170,6 +177,7 @@ potr_session_write(PurpleConversation *conv, const char *html, PurpleMessageFlag
     g_free(last->html);
     last->html = g_strdup(html);
     last->when = now;
+    lines_written++;
     purple_conversation_write(conv, NULL, html, flags | PURPLE_MESSAGE_NO_LOG, time(NULL));
 }
 
@@ -195,9 +203,11 @@ write_dedupe(PurpleConversation *conv, const char *template_, const char *buddy)
 
 /* Logging: while a conversation is private and the user asked not to log
  * OTR conversations, the conversation's log is switched off (and back on
- * when it stops being private). Received decrypted messages also carry
- * PURPLE_MESSAGE_NO_LOG, so even the first one, in a window opened by
- * that very message, is never written to disk. */
+ * when it stops being private). A window opened by a decrypted message is
+ * switched off in "conversation-created", before libpurple writes that
+ * first message, so it never reaches the disk either. (A per-message
+ * PURPLE_MESSAGE_NO_LOG would do the same but makes Pidgin draw the
+ * message as a grey system line.) */
 static void
 update_logging(PurpleConversation *conv, ConnContext *context)
 {
@@ -216,6 +226,8 @@ update_logging(PurpleConversation *conv, ConnContext *context)
 }
 
 static void remember_sent(ConnContext *context, const char *html);
+static gboolean query_pending(ConnContext *context);
+static void note_query(ConnContext *context);
 
 /* Encrypt HTML for WHO through libotr. Fragments are sent; with LAST the
  * final fragment (or the message itself, when libotr lets it out as it
@@ -329,7 +341,9 @@ hold(PurpleAccount *account, const char *who, char **message)
     write_expanded(conv, _("Not sent yet: it will be sent as soon as the conversation with "
                            "{buddy} is private (your policy requires encryption)."),
                    who, NULL, PURPLE_MESSAGE_SYSTEM);
-    if (first || context == NULL || context->auth.authstate == OTRL_AUTHSTATE_NONE)
+    /* one query for a batch of held messages: the next ones wait for the
+     * same key exchange (a query per message would start racing ones) */
+    if (first || context == NULL || !query_pending(context))
         potr_session_start(account, who);
 }
 
@@ -361,6 +375,43 @@ flush_held(ConnContext *context)
         potr_session_write(conv, line, PURPLE_MESSAGE_SYSTEM, FALSE);
         g_free(line);
     }
+}
+
+/* Why later: libotr reports "secure" from inside the key exchange, before
+ * it has sent its own last message of it; data sent right then would
+ * reach the peer before the peer's session exists. */
+static gboolean
+flush_later(gpointer data)
+{
+    GList *keys = g_hash_table_get_keys(flush_pending);
+
+    flush_source = 0;
+    for (GList *l = keys; l != NULL; l = l->next) {
+        char **parts = g_strsplit(l->data, "\n", 3);
+        PurpleAccount *account = NULL;
+        ConnContext *context = NULL;
+
+        if (g_strv_length(parts) == 3
+            && (account = purple_accounts_find(parts[1], parts[0])) != NULL
+            && (context = potr_session_find(account, parts[2], OTRL_INSTAG_BEST, FALSE)) != NULL)
+            flush_held(context);
+        g_strfreev(parts);
+    }
+    g_list_free(keys);
+    g_hash_table_remove_all(flush_pending);
+    return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_flush(ConnContext *context)
+{
+    PurpleAccount *account = potr_core_find_account(context->accountname, context->protocol);
+
+    if (account == NULL || potr_session_held_count(account, context->username) == 0)
+        return;
+    g_hash_table_add(flush_pending, held_key(account, context->username));
+    if (flush_source == 0)
+        flush_source = g_idle_add(flush_later, NULL);
 }
 
 /* Tell the owner of every held message of ACCOUNT (all when NULL) that it
@@ -450,12 +501,42 @@ on_sending_im(PurpleAccount *account, const char *receiver, char **message, gpoi
     *message = last;
 }
 
-/* Whether what libotr returned was decrypted (and so must not be logged). */
+/* TRUE if MESSAGE is an OTR data message that the sender did not mark
+ * "ignore if unreadable" (heartbeats, verification and goodbyes are). */
 static gboolean
-was_encrypted(const char *original, ConnContext *context)
+is_plain_data_message(const char *message)
 {
-    return context != NULL && context->msgstate == OTRL_MSGSTATE_ENCRYPTED
-           && strstr(original, "?OTR:") != NULL;
+    char prefix[21];
+    guchar *bytes = NULL;
+    gsize len = 0;
+    gboolean data = FALSE;
+
+    if (!g_str_has_prefix(message, "?OTR:") || strlen(message) < 5 + 20)
+        return FALSE;
+    g_strlcpy(prefix, message + 5, sizeof prefix);
+    bytes = g_base64_decode(prefix, &len);
+    /* version (2 bytes), type (1; 0x03 is data), then v3 instance tags */
+    if (len >= 15 && bytes[0] == 0 && bytes[2] == 0x03) {
+        guchar flags = bytes[1] == 3 ? bytes[11] : bytes[3];
+
+        data = (flags & OTRL_MSGFLAGS_IGNORE_UNREADABLE) == 0;
+    }
+    g_free(bytes);
+    return data;
+}
+
+/* libotr gives an instance it meets for the first time the master's
+ * message state; after a v2 session that is "encrypted" without any key,
+ * which would make a bogus instance look private. An instance that never
+ * finished a key exchange is not private. */
+static void
+clear_phantom_instances(ConnContext *any)
+{
+    ConnContext *master = any != NULL ? any->m_context : NULL;
+
+    for (ConnContext *c = master; c != NULL && c->m_context == master; c = c->next)
+        if (c != master && c->msgstate == OTRL_MSGSTATE_ENCRYPTED && c->active_fingerprint == NULL)
+            otrl_context_force_plaintext(c);
 }
 
 /* A message the server kept while we were offline can be read only if it
@@ -501,6 +582,7 @@ on_receiving_im(PurpleAccount *account, char **who, char **message, PurpleConver
     char *norm = NULL;
     char *plain = NULL;
     int internal = 0;
+    guint lines_before = 0;
 
     if (us == NULL || who == NULL || *who == NULL || message == NULL || *message == NULL)
         return FALSE;
@@ -514,9 +596,11 @@ on_receiving_im(PurpleAccount *account, char **who, char **message, PurpleConver
         }
         opdata.quiet = TRUE;
     }
+    lines_before = lines_written;
     internal = otrl_message_receiving(us, &potr_ops, &opdata, purple_account_get_username(account),
                                       purple_account_get_protocol_id(account), norm, *message,
                                       &plain, &tlvs, &context, NULL, NULL);
+    clear_phantom_instances(context);
     if (tlvs != NULL && otrl_tlv_find(tlvs, OTRL_TLV_DISCONNECTED) != NULL && context != NULL)
         potr_session_changed(context, POTR_CHANGE_FINISHED);
     otrl_tlv_free(tlvs);
@@ -524,11 +608,14 @@ on_receiving_im(PurpleAccount *account, char **who, char **message, PurpleConver
     if (internal) {
         if (opdata.quiet)
             drop_stored(account, *who, message);
+        else if (lines_written == lines_before && is_plain_data_message(*message))
+            /* libotr dropped an encrypted message without a word (e.g. one
+             * for an instance it does not know): the user hears of it */
+            write_dedupe(purple_conversation_new(PURPLE_CONV_TYPE_IM, account, *who),
+                         _("An encrypted message from {buddy} could not be read and was ignored."),
+                         norm);
         g_clear_pointer(message, g_free);
     } else if (plain != NULL) {
-        if (was_encrypted(*message, context) && flags != NULL
-            && potr_policy_avoid_logging(account, norm))
-            *flags |= PURPLE_MESSAGE_NO_LOG;
         g_free(*message);
         *message = g_strdup(plain);
     }
@@ -616,7 +703,7 @@ potr_session_changed(ConnContext *context, PotrChange change)
         warn_key_changed(conv, context);
     potr_core_emit_level(conv);
     if (change == POTR_CHANGE_SECURE || change == POTR_CHANGE_REFRESHED)
-        flush_held(context);
+        schedule_flush(context);
 }
 
 static gboolean
@@ -675,6 +762,7 @@ potr_session_start(PurpleAccount *account, const char *who)
                    : _("Starting a private conversation with {buddy}\xe2\x80\xa6"),
                    who, NULL, PURPLE_MESSAGE_SYSTEM);
     serv_send_im(gc, who, query, 0);
+    note_query(context);
     g_free(query);
 }
 
@@ -848,6 +936,7 @@ typedef struct {
     gboolean smp_question;
     char *asked;        /* the question of the peer's pending request */
     char *last_sent;    /* plain text of the last message sent privately */
+    gint64 query_sent;  /* when we last sent a query (monotonic us), 0: never */
 } ContextData;
 
 /* Overwrite a string holding a secret or a private message, then free it,
@@ -880,6 +969,25 @@ context_data(ConnContext *context)
         context->app_data_free = context_data_free;
     }
     return context->app_data;
+}
+
+/* A query we sent is still awaiting its key exchange (for a while: a
+ * peer that never answers gets asked again later). */
+#define POTR_QUERY_PATIENCE_SECONDS 30
+
+static gboolean
+query_pending(ConnContext *context)
+{
+    gint64 sent = context_data(context)->query_sent;
+
+    return sent != 0 && context->msgstate != OTRL_MSGSTATE_ENCRYPTED
+           && g_get_monotonic_time() - sent < POTR_QUERY_PATIENCE_SECONDS * G_USEC_PER_SEC;
+}
+
+static void
+note_query(ConnContext *context)
+{
+    context_data(context)->query_sent = g_get_monotonic_time();
 }
 
 static void
@@ -940,6 +1048,7 @@ potr_session_smp_start(PurpleConversation *conv, const char *question, const cha
     }
     cd = context_data(context);
     if (respond) {
+        potr_dialogs_smp_close(conv);
         otrl_message_respond_smp(us, &potr_ops, &opdata, context, (const unsigned char *)secret, len);
         return TRUE;
     }
@@ -960,6 +1069,7 @@ potr_session_smp_abort(PurpleConversation *conv)
     PotrOpData opdata = { .account = purple_conversation_get_account(conv), .peer = purple_conversation_get_name(conv) };
     ConnContext *context = potr_session_context(conv);
 
+    potr_dialogs_smp_close(conv);
     if (context != NULL && context->msgstate == OTRL_MSGSTATE_ENCRYPTED)
         otrl_message_abort_smp(potr_core_userstate(), &potr_ops, &opdata, context);
 }
@@ -1037,6 +1147,8 @@ potr_session_smp_event(ConnContext *context, int smp_event, unsigned short progr
     case OTRL_SMPEVENT_NONE:
         return;
     default:
+        if (conv != NULL)
+            potr_dialogs_smp_close(conv);
         text = smp_outcome(context, smp_event);
         if (smp_event != OTRL_SMPEVENT_SUCCESS)
             flags |= PURPLE_MESSAGE_ERROR;
@@ -1064,6 +1176,7 @@ static void
 on_deleting_conversation(PurpleConversation *conv, gpointer data)
 {
     g_hash_table_remove(last_lines, conv);
+    potr_dialogs_smp_close(conv);
     purple_request_close_with_handle(conv);
 }
 
@@ -1173,6 +1286,7 @@ potr_session_init(void *handle)
                                         (GDestroyNotify)g_hash_table_destroy);
     last_lines = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, free_last_line);
     resume = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    flush_pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     purple_signal_connect(convs, "sending-im-msg", handle, PURPLE_CALLBACK(on_sending_im), NULL);
     purple_signal_connect(convs, "receiving-im-msg", handle, PURPLE_CALLBACK(on_receiving_im), NULL);
     purple_signal_connect(convs, "conversation-created", handle,
@@ -1207,5 +1321,10 @@ potr_session_uninit(void)
     g_clear_pointer(&key_waiters, g_hash_table_destroy);
     g_clear_pointer(&last_lines, g_hash_table_destroy);
     g_clear_pointer(&resume, g_hash_table_destroy);
+    if (flush_source != 0) {
+        g_source_remove(flush_source);
+        flush_source = 0;
+    }
+    g_clear_pointer(&flush_pending, g_hash_table_destroy);
     session_handle = NULL;
 }

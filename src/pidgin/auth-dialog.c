@@ -616,9 +616,19 @@ on_level_changed(PurpleConversation *conv, guint level, gpointer data)
                  _("Authentication needs a private conversation: start one and try again."), FALSE);
 }
 
+/* "/otr smp" and the core's menus: our dialog, not the generic one. */
+static gboolean
+on_verify_request(PurpleConversation *conv, gpointer data)
+{
+    potr_gtk_auth_open(conv);
+    return TRUE;
+}
+
 void
 potr_gtk_auth_init(PurplePlugin *plugin)
 {
+    purple_signal_connect(potr_core_handle(), "verify-request", &auth_handle,
+                          PURPLE_CALLBACK(on_verify_request), NULL);
     purple_signal_connect(potr_core_handle(), "smp-request", &auth_handle,
                           PURPLE_CALLBACK(on_smp_request), NULL);
     purple_signal_connect(potr_core_handle(), "smp-event", &auth_handle,

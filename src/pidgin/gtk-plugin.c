@@ -84,7 +84,6 @@ plugin_load(PurplePlugin *plugin)
                                    "messages."));
         return FALSE;
     }
-    potr_gtk_display_init();
     potr_gtk_button_init(plugin);
     potr_gtk_menubar_init(plugin);
     potr_gtk_auth_init(plugin);
@@ -118,7 +117,6 @@ plugin_unload(PurplePlugin *plugin)
     potr_gtk_auth_uninit();
     potr_gtk_menubar_uninit();
     potr_gtk_button_uninit();
-    potr_gtk_display_uninit();
     potr_gtk_levels_help_close();
     purple_signals_disconnect_by_handle(plugin);
     purple_prefs_disconnect_by_handle(plugin);

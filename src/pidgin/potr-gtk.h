@@ -52,12 +52,6 @@ void potr_gtk_button_uninit(void);
 /* Update every button now (after a per-buddy setting changed). */
 void potr_gtk_button_refresh(void);
 
-/* ---- conv-display.c: decrypted lines look like messages ---- */
-
-/* Show decrypted messages with their sender (not as Pidgin's grey
- * "not logged" lines); the core's no-logging rule is untouched. */
-void potr_gtk_display_init(void);
-void potr_gtk_display_uninit(void);
 
 /* ---- conv-menu.c: the OTR menu (button popup and window menubar) ---- */
 
