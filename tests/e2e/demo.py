@@ -61,6 +61,21 @@ def body_of(xml):
             .replace('&quot;', '"').replace('&apos;', "'").replace('&amp;', '&'))
 
 
+OTR_TYPES = {'AAMC': 'key exchange 1/4', 'AAMK': 'key exchange 2/4',
+             'AAMR': 'key exchange 3/4', 'AAMS': 'key exchange 4/4',
+             'AAMD': 'encrypted message', 'AAIC': 'key exchange 1/4',
+             'AAIK': 'key exchange 2/4', 'AAIR': 'key exchange 3/4',
+             'AAIS': 'key exchange 4/4', 'AAID': 'encrypted message'}
+
+
+def otr_kind(body):
+    if body.startswith('?OTR:'):
+        return OTR_TYPES.get(body[5:9], 'OTR data')
+    if body.startswith('?OTRv'):
+        return 'OTR query'
+    return 'readable text'
+
+
 def plain(html):
     text = re.sub(r'<br\s*/?>', '\n', html)
     text = re.sub(r'<[^>]+>', '', text)
@@ -160,11 +175,13 @@ def main():
                 hints = [h for h in ('no-permanent-store', 'private', 'encryption')
                          if '<' + h in xml]
                 shown = body.replace('\n', ' ').rstrip()
-                if len(shown) > 60:
-                    shown = shown[:57] + '...'
-                print('  %s -> %s: %s%s' % (frm.group(1) if frm else alice.jid,
-                                            to.group(1) if to else '?', shown,
-                                            ('  [' + ', '.join(hints) + ']') if hints else ''))
+                if len(shown) > 34:
+                    shown = shown[:31] + '...'
+                sender = (frm.group(1) if frm else alice.jid).split('@')[0]
+                receiver = (to.group(1) if to else '?').split('@')[0]
+                print('  %-5s -> %-5s %-18s %-34s%s' % (
+                    sender, receiver, otr_kind(body), shown,
+                    ('  [' + ', '.join(hints) + ']') if hints else ''))
             print()
             print('=' * (2 * WIDTH + 5))
             print("What the server archived (bob's message archive, XEP-0313):")
