@@ -34,6 +34,10 @@ static GHashTable *key_waiters = NULL;
 /* held_key()s of conversations that were private when the peer or we went
  * offline: they are started again when both are back */
 static GHashTable *resume = NULL;
+/* held_key() -> source id of the check that a started key exchange ended,
+ * and -> how many times it was started again */
+static GHashTable *ake_checks = NULL;
+static GHashTable *ake_tries = NULL;
 /* held_key()s whose messages are sent on the next idle, and that idle */
 static GHashTable *flush_pending = NULL;
 static guint flush_source = 0;
@@ -713,6 +717,77 @@ has_key(PurpleAccount *account)
                              purple_account_get_protocol_id(account)) != NULL;
 }
 
+/* A key exchange that a peer who speaks OTR began but that did not end
+ * (a message lost on the way, two exchanges crossing while a key was being
+ * made) is started again, twice at the most, instead of leaving the user
+ * at "Starting a private conversation..." for ever. */
+#define POTR_AKE_PATIENCE_SECONDS 15
+#define POTR_AKE_TRIES 2
+
+/* Seconds to wait; POTR_AKE_PATIENCE in the environment (1..600) lets the
+ * end-to-end tests see a retry without waiting for it. */
+static guint
+ake_patience(void)
+{
+    const char *env = g_getenv("POTR_AKE_PATIENCE");
+    guint64 value = env != NULL ? g_ascii_strtoull(env, NULL, 10) : 0;
+
+    return value >= 1 && value <= 600 ? (guint)value : POTR_AKE_PATIENCE_SECONDS;
+}
+
+static void send_query(PurpleAccount *account, const char *who);
+
+static gboolean
+ake_check_due(gpointer data)
+{
+    const char *key = data;
+    char **parts = g_strsplit(key, "\n", 3);
+    PurpleAccount *account = g_strv_length(parts) == 3 ? purple_accounts_find(parts[1], parts[0]) : NULL;
+    ConnContext *master = account != NULL ? potr_session_find(account, parts[2], OTRL_INSTAG_MASTER, FALSE) : NULL;
+    guint tries = GPOINTER_TO_UINT(g_hash_table_lookup(ake_tries, key));
+    gboolean secure = FALSE;
+    gboolean answered = FALSE;
+
+    for (ConnContext *c = master; c != NULL && c->m_context == master; c = c->next) {
+        secure = secure || c->msgstate == OTRL_MSGSTATE_ENCRYPTED;
+        answered = answered || c->auth.authstate != OTRL_AUTHSTATE_NONE
+                   || c->otr_offer == OFFER_ACCEPTED;
+    }
+    {
+        gpointer stored = NULL;
+
+        /* this source ends here: forget it without removing it */
+        if (g_hash_table_steal_extended(ake_checks, key, &stored, NULL))
+            g_free(stored);
+    }
+    if (!secure && answered && tries < POTR_AKE_TRIES && purple_account_is_connected(account)) {
+        PurpleConversation *conv = purple_conversation_new(PURPLE_CONV_TYPE_IM, account, parts[2]);
+
+        g_hash_table_insert(ake_tries, g_strdup(key), GUINT_TO_POINTER(tries + 1));
+        write_expanded(conv, _("The key exchange with {buddy} did not finish; trying again\xe2\x80\xa6"),
+                       parts[2], NULL, PURPLE_MESSAGE_SYSTEM);
+        for (ConnContext *c = master; c != NULL && c->m_context == master; c = c->next)
+            if (c->msgstate != OTRL_MSGSTATE_ENCRYPTED)
+                otrl_auth_clear(&c->auth);
+        send_query(account, parts[2]);
+    }
+    g_strfreev(parts);
+    return G_SOURCE_REMOVE;
+}
+
+static void
+watch_ake(PurpleAccount *account, const char *who)
+{
+    char *key = held_key(account, who);
+    guint source = GPOINTER_TO_UINT(g_hash_table_lookup(ake_checks, key));
+
+    if (source != 0)
+        g_source_remove(source);
+    source = g_timeout_add_seconds_full(G_PRIORITY_DEFAULT, ake_patience(),
+                                        ake_check_due, g_strdup(key), g_free);
+    g_hash_table_insert(ake_checks, key, GUINT_TO_POINTER(source));
+}
+
 /* The OTR query: its tag, then a plain sentence for a client without OTR.
  * Not translated: it is read by the peer, whose language is unknown. */
 static char *
@@ -730,12 +805,23 @@ query_message(PurpleAccount *account, PotrPolicy policy)
 void
 potr_session_start(PurpleAccount *account, const char *who)
 {
+    char *key = NULL;
+
+    g_return_if_fail(account != NULL && who != NULL);
+    key = held_key(account, who);
+    g_hash_table_remove(ake_tries, key);   /* a new start: retries anew */
+    g_free(key);
+    send_query(account, who);
+}
+
+static void
+send_query(PurpleAccount *account, const char *who)
+{
     PurpleConversation *conv = NULL;
     ConnContext *context = NULL;
     PurpleConnection *gc = purple_account_get_connection(account);
     char *query = NULL;
 
-    g_return_if_fail(account != NULL && who != NULL);
     conv = purple_conversation_new(PURPLE_CONV_TYPE_IM, account, who);
     if (potr_policy_for(account, who) == POTR_POLICY_NEVER) {
         write_expanded(conv, _("OTR is disabled for {buddy} (policy \"never\"): change it with /otr policy."),
@@ -763,6 +849,7 @@ potr_session_start(PurpleAccount *account, const char *who)
                    who, NULL, PURPLE_MESSAGE_SYSTEM);
     serv_send_im(gc, who, query, 0);
     note_query(context);
+    watch_ake(account, who);
     g_free(query);
 }
 
@@ -1287,6 +1374,8 @@ potr_session_init(void *handle)
     last_lines = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, free_last_line);
     resume = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     flush_pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    ake_checks = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    ake_tries = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     purple_signal_connect(convs, "sending-im-msg", handle, PURPLE_CALLBACK(on_sending_im), NULL);
     purple_signal_connect(convs, "receiving-im-msg", handle, PURPLE_CALLBACK(on_receiving_im), NULL);
     purple_signal_connect(convs, "conversation-created", handle,
@@ -1326,5 +1415,15 @@ potr_session_uninit(void)
         flush_source = 0;
     }
     g_clear_pointer(&flush_pending, g_hash_table_destroy);
+    {
+        GHashTableIter iter;
+        gpointer source = NULL;
+
+        g_hash_table_iter_init(&iter, ake_checks);
+        while (g_hash_table_iter_next(&iter, NULL, &source))
+            g_source_remove(GPOINTER_TO_UINT(source));
+    }
+    g_clear_pointer(&ake_checks, g_hash_table_destroy);
+    g_clear_pointer(&ake_tries, g_hash_table_destroy);
     session_handle = NULL;
 }

@@ -34,10 +34,11 @@ def texts(client, peer):
 class Pair(object):
     """alice and bob, each a client with purple-otr, signed on."""
 
-    def __init__(self, server, alice_plugins=(OTR,), bob_plugins=(OTR,), log=False):
+    def __init__(self, server, alice_plugins=(OTR,), bob_plugins=(OTR,), log=False,
+                 alice_env=None):
         self.server = server
         self.alice = Client('alice', server.register('alice', 'alice-pw') + '/e2e',
-                            'alice-pw', server, plugins=alice_plugins, log=log)
+                            'alice-pw', server, plugins=alice_plugins, log=log, env=alice_env)
         self.bob = Client('bob', server.register('bob', 'bob-pw') + '/e2e',
                           'bob-pw', server, plugins=bob_plugins, log=log)
         self.alice.login()
@@ -226,6 +227,24 @@ def test_bad_input(tap, server, pair):
     tap.ok(line(bob, 'alice@localhost', 'still works'), 'a private conversation still works')
 
 
+WHITESPACE_TAG_V3 = ' \t  \t\t\t\t \t \t \t  ' + '  \t\t  \t\t'
+
+
+def test_stalled_key_exchange(tap, server, pair):
+    alice, bob = pair.alice, pair.bob     # bob has no OTR: he never finishes an exchange
+    alice.command('bob@localhost', 'otr start')
+    line(bob, 'alice@localhost', r'\?OTRv')
+    # bob answers with a whitespace tag, as an OTR client would: alice's
+    # libotr begins a key exchange, which never finishes
+    bob.send('alice@localhost', 'hello' + WHITESPACE_TAG_V3)
+    tap.ok(line(alice, 'bob@localhost', 'did not finish; trying again', timeout=20),
+           'a key exchange that stalls is started again, and alice is told')
+    tap.ok(line(bob, 'alice@localhost', r'\?OTRv', timeout=20), 'bob gets a new query')
+    tap.ok(line(alice, 'bob@localhost', 'did not finish; trying again', timeout=20)
+           and line(bob, 'alice@localhost', r'\?OTRv', timeout=20),
+           'and once more')
+
+
 def main():
     tap = Tap()
     if not Prosody.available():
@@ -237,6 +256,9 @@ def main():
     tap.run('private conversations are not logged', with_pair(test_no_logging, log=True),
             timeout=120)
     tap.run('bad input from the peer', with_pair(test_bad_input, bob_plugins=()), timeout=120)
+    tap.run('a stalled key exchange is retried',
+            with_pair(test_stalled_key_exchange, bob_plugins=(), alice_env={'POTR_AKE_PATIENCE': '2'}),
+            timeout=120)
     tap.done()
 
 
