@@ -251,14 +251,13 @@ add_label(GntWidget *box, const char *text, GntTextFormatFlags flags)
 static GntWidget *
 add_entry(GntWidget *box, const char *caption, gboolean masked)
 {
-    GntWidget *row = gnt_hbox_new(FALSE);
     GntWidget *entry = gnt_entry_new(NULL);
 
-    gnt_box_add_widget(GNT_BOX(row), gnt_label_new(caption));
+    /* caption above the entry: in a row, gnt would widen the caption */
+    gnt_box_add_widget(GNT_BOX(box), gnt_label_new(caption));
     gnt_widget_set_size(entry, ENTRY_WIDTH, 1);
     gnt_entry_set_masked(GNT_ENTRY(entry), masked);
-    gnt_box_add_widget(GNT_BOX(row), entry);
-    gnt_box_add_widget(GNT_BOX(box), row);
+    gnt_box_add_widget(GNT_BOX(box), entry);
     return entry;
 }
 
@@ -443,10 +442,10 @@ build_ask(AuthDialog *dialog, GntWidget *window, gboolean with_question)
     add_label(window, _("Agree on it beforehand (in person, by phone), never in this chat.\n"
                         "Your buddy must type exactly the same answer."), GNT_TEXT_FLAG_NORMAL);
     if (with_question) {
-        dialog->question = add_entry(window, _("Question: "), FALSE);
+        dialog->question = add_entry(window, _("Question:"), FALSE);
         g_signal_connect(G_OBJECT(dialog->question), "activate", G_CALLBACK(on_question_activate), dialog);
     }
-    dialog->answer = add_entry(window, with_question ? _("Answer:   ") : _("Secret:   "), !with_question);
+    dialog->answer = add_entry(window, with_question ? _("Answer:") : _("Secret:"), !with_question);
     g_signal_connect_swapped(G_OBJECT(dialog->answer), "activate", G_CALLBACK(do_ask), dialog);
     dialog->note = add_label(window, " ", GNT_TEXT_FLAG_BOLD);
     row = button_row(window);
@@ -501,7 +500,7 @@ build_respond(AuthDialog *dialog, GntWidget *window, const char *question)
     } else {
         add_label(window, _("Enter the secret you share with your buddy."), GNT_TEXT_FLAG_NORMAL);
     }
-    dialog->answer = add_entry(window, question != NULL ? _("Answer: ") : _("Secret: "), question == NULL);
+    dialog->answer = add_entry(window, question != NULL ? _("Answer:") : _("Secret:"), question == NULL);
     g_signal_connect_swapped(G_OBJECT(dialog->answer), "activate", G_CALLBACK(do_respond), dialog);
     dialog->note = add_label(window, " ", GNT_TEXT_FLAG_BOLD);
     row = button_row(window);

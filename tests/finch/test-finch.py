@@ -443,7 +443,7 @@ def run_steps(tap, server, bob, finch):
     finch.keys('s')
     finch.wait(r'Enter a secret only you and')
     finch.type('correct horse')
-    screen = finch.wait(r'Secret:\s+[*·]{13}')
+    screen = finch.wait(r'Secret:%s[*·]{13}_' % WRAP)
     tap.ok('correct horse' not in screen,
            's: the shared secret is masked as it is typed', screen)
     finch.keys('Enter')
