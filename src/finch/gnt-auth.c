@@ -1,6 +1,7 @@
 /* purple-otr - GPL-2.0-or-later
  * Finch authentication dialogs: chooser, question, secret, fingerprint,
- * responder, progress and outcome; every step is one small gnt window. */
+ * responder, progress and outcome; one window per conversation, whose
+ * content follows the steps. */
 #include "i18n.h"
 #include "gnt-auth.h"
 
@@ -58,30 +59,32 @@ buddy(AuthDialog *dialog)
     return purple_conversation_get_name(dialog->conv);
 }
 
-/* Peer text made safe to show: valid UTF-8, no control characters,
- * bounded, wrapped. */
+/* Peer text made safe to show: valid UTF-8, no control characters (no
+ * terminal escapes), at most MAX_QUESTION characters, wrapped at spaces
+ * (or anywhere in a word too long for a line). */
 static char *
 clean_text(const char *text)
 {
     char *valid = g_utf8_make_valid(text != NULL ? text : "", -1);
     GString *out = g_string_new(NULL);
+    const char *p = valid;
     glong column = 0;
-    glong count = 0;
 
-    for (const char *p = valid; *p != '\0' && count < MAX_QUESTION; p = g_utf8_next_char(p), count++) {
+    for (glong count = 0; *p != '\0' && count < MAX_QUESTION; p = g_utf8_next_char(p), count++) {
         gunichar c = g_utf8_get_char(p);
 
         if (g_unichar_iscntrl(c) || g_unichar_type(c) == G_UNICODE_FORMAT)
             c = ' ';
-        if (c == ' ' && column >= WRAP_WIDTH) {
+        if ((c == ' ' && column >= WRAP_WIDTH) || column >= WRAP_WIDTH + 15) {
             g_string_append(out, "\n  ");
             column = 0;
-            continue;
+            if (c == ' ')
+                continue;
         }
         g_string_append_unichar(out, c);
         column++;
     }
-    if (*valid != '\0' && count >= MAX_QUESTION)
+    if (*p != '\0')
         g_string_append(out, "...");
     g_free(valid);
     return g_string_free(out, FALSE);
@@ -158,7 +161,7 @@ static void
 on_window_destroy(GntWidget *window, AuthDialog *dialog)
 {
     if (window != dialog->window)
-        return;   /* an earlier step's window, replaced */
+        return;   /* not (or no longer) this dialog's window */
     dialog->window = NULL;
     if (!dialog->quiet && (dialog->step == STEP_PROGRESS || dialog->step == STEP_RESPOND)) {
         /* closing a running verification (or the peer's request) cancels it */
@@ -281,11 +284,24 @@ button_row(GntWidget *window)
     return row;
 }
 
+/* Show TEXT (an error, a hint) in the step's note line. A label keeps
+ * the size it was made with: the window is laid out again, and the focus
+ * goes back where it was. */
 static void
 note(AuthDialog *dialog, const char *text)
 {
-    if (dialog->note != NULL)
-        gnt_label_set_text(GNT_LABEL(dialog->note), text);
+    GntWidget *focus = NULL;
+
+    if (dialog->note == NULL || dialog->window == NULL)
+        return;
+    focus = GNT_BOX(dialog->window)->active;
+    gnt_label_set_text(GNT_LABEL(dialog->note), text);
+    if (!gnt_widget_get_mapped(dialog->window))
+        return;
+    gnt_box_readjust(GNT_BOX(dialog->window));
+    gnt_widget_draw(dialog->window);
+    if (focus != NULL)
+        gnt_box_give_focus_to_child(GNT_BOX(dialog->window), focus);
 }
 
 /* ---- button actions ---- */

@@ -352,7 +352,9 @@ def run_steps(tap, server, bob, finch):
     finch.wait(r'a question only they can answer')
     finch.type('Favourite colour?')
     finch.keys('Enter')        # on to the answer
-    finch.type('blue')
+    finch.keys('Enter')        # no answer yet: the dialog says so
+    finch.wait(r'Type the answer first\.')
+    finch.type('blue')         # (the focus stayed on the answer)
     finch.keys('Enter')
     screen = finch.wait(r'Waiting for your buddy to answer')
     tap.ok(re.search(r'Authenticating bob@localhost', screen) and
