@@ -263,6 +263,27 @@ def settle(sender, *receivers, timeout=DEFAULT_TIMEOUT):
         r.flush(timeout=timeout)
 
 
+def subscribe(a, b, timeout=DEFAULT_TIMEOUT):
+    """Make two signed-on clients buddies with presence subscriptions both
+    ways (roster entry, subscription request, accepted by the other side's
+    auto-authorize, which stays on). Returns when each has seen the other
+    come online (`buddy-signed-on`), so buddy-signed-on/off follow from then
+    on."""
+    mark_a, mark_b = a.mark(), b.mark()
+    for c in (a, b):
+        c.call('auto-authorize', '1', timeout=timeout)
+    a.call('buddy-subscribe', b.bare_jid, timeout=timeout)
+    b.wait_for(('authorized', '^' + re.escape(a.bare_jid)), timeout=timeout,
+               since=mark_b)
+    b.call('buddy-subscribe', a.bare_jid, timeout=timeout)
+    a.wait_for(('authorized', '^' + re.escape(b.bare_jid)), timeout=timeout,
+               since=mark_a)
+    a.wait_for(('buddy-signed-on', '^%s$' % re.escape(b.bare_jid)),
+               timeout=timeout, since=mark_a)
+    b.wait_for(('buddy-signed-on', '^%s$' % re.escape(a.bare_jid)),
+               timeout=timeout, since=mark_b)
+
+
 def _matcher(spec):
     """A predicate from a callable or a (kind, regex-or-None, ...) tuple.
 

@@ -68,6 +68,8 @@ static gboolean pc_quit_barrier;     /* quitting: waiting for pings */
 static GMainLoop *pc_barrier_loop;
 static guint pc_barrier_timer;
 static int pc_handle;                /* signal handle */
+static gboolean pc_auto_authorize;   /* accept subscription requests */
+static gboolean pc_xmpp_trace;       /* print outgoing <message/> stanzas */
 
 /* ------------------------------------------------------------------ */
 /* output                                                              */
@@ -662,6 +664,43 @@ pc_quitting(gpointer data)
 }
 
 /* ------------------------------------------------------------------ */
+/* roster and presence                                                 */
+
+static void
+pc_buddy_signed_on(PurpleBuddy *buddy, gpointer data)
+{
+    pc_emit("buddy-signed-on", purple_buddy_get_name(buddy), NULL);
+}
+
+static void
+pc_buddy_signed_off(PurpleBuddy *buddy, gpointer data)
+{
+    pc_emit("buddy-signed-off", purple_buddy_get_name(buddy), NULL);
+}
+
+/* A presence subscription request: accepted here when auto-authorize is
+ * on; otherwise passed on to the UI, which has no dialog for it (the
+ * request is left unanswered, as it always was). */
+static int
+pc_authorization_requested(PurpleAccount *account, const char *user, gpointer data)
+{
+    if (!pc_auto_authorize || account != pc_account)
+        return PURPLE_ACCOUNT_RESPONSE_PASS;
+    pc_emit("authorized", pc_str(user), NULL);
+    return PURPLE_ACCOUNT_RESPONSE_ACCEPT;
+}
+
+/* With xmpp-trace on: every <message/> exactly as it leaves for the
+ * server (after every plugin's jabber-sending-xmlnode handler). */
+static void
+pc_jabber_sending_text(PurpleConnection *gc, char **text, gpointer data)
+{
+    if (pc_xmpp_trace && text != NULL && *text != NULL
+        && g_str_has_prefix(*text, "<message"))
+        pc_emit("xmpp-out", *text, NULL);
+}
+
+/* ------------------------------------------------------------------ */
 /* commands                                                            */
 
 typedef gboolean (*PcCommandFunc)(char **args, guint nargs, char **error);
@@ -830,23 +869,56 @@ pc_cmd_pref_string(char **args, guint nargs, char **error)
     return TRUE;
 }
 
-static gboolean
-pc_cmd_buddy_add(char **args, guint nargs, char **error)
+/* The buddy on the local list (added to group "Buddies" if missing). */
+static PurpleBuddy *
+pc_local_buddy(const char *name)
 {
     PurpleGroup *group = NULL;
-    PurpleBuddy *buddy = NULL;
+    PurpleBuddy *buddy = purple_find_buddy(pc_account, name);
 
-    if (purple_find_buddy(pc_account, args[0]) != NULL)
-        return TRUE;
+    if (buddy != NULL)
+        return buddy;
     group = purple_find_group("Buddies");
     if (group == NULL) {
         group = purple_group_new("Buddies");
         purple_blist_add_group(group, NULL);
     }
-    /* local buddy list only: no roster push, no subscription request */
-    buddy = purple_buddy_new(pc_account, args[0], NULL);
+    buddy = purple_buddy_new(pc_account, name, NULL);
     purple_blist_add_buddy(buddy, NULL, group, NULL);
+    return buddy;
+}
+
+static gboolean
+pc_cmd_buddy_add(char **args, guint nargs, char **error)
+{
+    /* local buddy list only: no roster push, no subscription request */
+    pc_local_buddy(args[0]);
     return TRUE;
+}
+
+/* On the local list and on the server's roster, with a presence
+ * subscription request (the peer sees it as an authorization request). */
+static gboolean
+pc_cmd_buddy_subscribe(char **args, guint nargs, char **error)
+{
+    if (!purple_account_is_connected(pc_account)) {
+        *error = g_strdup("not connected");
+        return FALSE;
+    }
+    purple_account_add_buddy_with_invite(pc_account, pc_local_buddy(args[0]), NULL);
+    return TRUE;
+}
+
+static gboolean
+pc_cmd_auto_authorize(char **args, guint nargs, char **error)
+{
+    return pc_parse_bool(args[0], &pc_auto_authorize, error);
+}
+
+static gboolean
+pc_cmd_xmpp_trace(char **args, guint nargs, char **error)
+{
+    return pc_parse_bool(args[0], &pc_xmpp_trace, error);
 }
 
 static gboolean
@@ -1193,6 +1265,9 @@ static const PcCommand pc_commands[] = {
     { "pref-int", 2, pc_cmd_pref_int },
     { "pref-string", 2, pc_cmd_pref_string },
     { "buddy-add", 1, pc_cmd_buddy_add },
+    { "buddy-subscribe", 1, pc_cmd_buddy_subscribe },
+    { "auto-authorize", 1, pc_cmd_auto_authorize },
+    { "xmpp-trace", 1, pc_cmd_xmpp_trace },
     { "blist-setting-bool", 3, pc_cmd_blist_setting_bool },
     { "conv-close", 1, pc_cmd_conv_close },
     { "plugin-load", 1, pc_cmd_plugin_load },
@@ -1351,9 +1426,19 @@ pc_connect_signals(void)
     purple_signal_connect_priority(purple_get_core(), "quitting", &pc_handle,
                                    PURPLE_CALLBACK(pc_quitting), NULL,
                                    PURPLE_SIGNAL_PRIORITY_HIGHEST);
-    if (jabber != NULL)
+    purple_signal_connect(purple_blist_get_handle(), "buddy-signed-on",
+                          &pc_handle, PURPLE_CALLBACK(pc_buddy_signed_on), NULL);
+    purple_signal_connect(purple_blist_get_handle(), "buddy-signed-off",
+                          &pc_handle, PURPLE_CALLBACK(pc_buddy_signed_off), NULL);
+    purple_signal_connect(purple_accounts_get_handle(),
+                          "account-authorization-requested", &pc_handle,
+                          PURPLE_CALLBACK(pc_authorization_requested), NULL);
+    if (jabber != NULL) {
         purple_signal_connect(jabber, "jabber-receiving-xmlnode", &pc_handle,
                               PURPLE_CALLBACK(pc_jabber_receiving), NULL);
+        purple_signal_connect(jabber, "jabber-sending-text", &pc_handle,
+                              PURPLE_CALLBACK(pc_jabber_sending_text), NULL);
+    }
 }
 
 static void
