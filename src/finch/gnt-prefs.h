@@ -1,17 +1,18 @@
 /* purple-otr - GPL-2.0-or-later
- * Finch preferences frame (Plugins > Configure): global policy, don't-log,
- * the known fingerprints (verify / forget) and my keys (generate). */
+ * Finch preferences (Plugins > Configure Plugin): global policy, don't-log,
+ * and the windows of the known fingerprints (verify / forget) and of my
+ * keys (generate). */
 #ifndef POTR_GNT_PREFS_H
 #define POTR_GNT_PREFS_H
 
 #include <gnt.h>
 
 /* Build the frame; Finch puts it into its plugin configuration window and
- * destroys it with that window. The frame follows the core's signals
- * while it lives. */
+ * destroys it with that window. Its buttons open the two list windows,
+ * which follow the core's signals while they are open. */
 GntWidget *potr_gnt_prefs_frame(void);
 
-/* Forget the open frame's signal connections (the plugin is unloading). */
+/* Close the list windows (the plugin is unloading). */
 void potr_gnt_prefs_uninit(void);
 
 #endif /* POTR_GNT_PREFS_H */

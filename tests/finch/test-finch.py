@@ -510,15 +510,21 @@ def run_steps(tap, server, bob, finch):
     # -- preferences: Plugins > Configure --
     open_plugins(finch)
     finch.keys('Tab', 'Tab', 'Tab', 'Enter')
-    screen = finch.wait(r'My private keys')
-    mine = re.search(r'alice@localhost/finch \(XMPP\)\s*│(%s)' % FP_RX, screen)
+    screen = finch.wait(r'My private keys\.\.\.')
     tap.ok(re.search(r'Default policy:.*Opportunistic', screen) and
            "[X] Don't log OTR conversations" in screen and
-           re.search(r'\*bob@localhost\s*│yes[^│]*│%s' % FP_RX, screen) and
-           mine, 'the preferences show the policy, don\'t-log, the peer\'s '
-           'fingerprint (verified, in use) and my key', screen)
-    # focus: policy, don't log, fingerprints, Verify, Not verified, Forget
-    finch.keys('Tab', 'Tab', 'Tab', 'Tab', 'Enter')
+           'Known fingerprints...' in screen,
+           'Configure Plugin: the policy, don\'t-log, the fingerprints and '
+           'the keys', screen)
+    # focus: policy, don't log, Known fingerprints..., My private keys...
+    finch.keys('Tab', 'Tab', 'Enter')
+    screen = finch.wait(r'┤OTR: known fingerprints├')
+    tap.ok(re.search(r'\*bob@localhost\s*│yes[^│]*│%s' % FP_RX, screen) and
+           'Seen by your account alice@localhost/finch (XMPP)' in screen,
+           'known fingerprints: the peer\'s, verified and in use, and the '
+           'account that saw it', screen)
+    # focus: the list, Verify..., Not verified, Forget, Close
+    finch.keys('Tab', 'Tab', 'Enter')
     finch.wait(r'\*bob@localhost\s*│no\s')
     tap.ok(True, '"Not verified" in the fingerprint list')
     finch.keys('BTab', 'Enter')    # "Verify...": a confirmation
@@ -532,14 +538,23 @@ def run_steps(tap, server, bob, finch):
            screen)
     finch.keys('Enter')
     finch.wait(r'could not be forgotten', gone=True)
-    finch.keys('Tab', 'Tab', 'Enter')   # Generate key: confirmation first
+    finch.keys('Tab', 'Enter')          # Close
+    finch.wait(r'┤OTR: known fingerprints├', gone=True)
+    finch.keys('Tab', 'Enter')          # My private keys...
+    screen = finch.wait(r'┤OTR: my private keys├')
+    mine = re.search(r'alice@localhost/finch \(XMPP\)\s*│(%s)' % FP_RX,
+                     screen)
+    tap.ok(mine, 'my private keys: the account\'s fingerprint', screen)
+    finch.keys('Tab', 'Enter')          # Generate key: confirmation first
     finch.wait(r'Replace the OTR key of alice@localhost/finch\?')
     finch.keys('BTab', 'Enter')         # Replace
-    screen = finch.wait(r'alice@localhost/finch \(XMPP\)\s*│(?!%s)%s'
-                        % (re.escape(mine.group(1)), FP_RX))
+    finch.wait(r'alice@localhost/finch \(XMPP\)\s*│(?!%s)%s'
+               % (re.escape(mine.group(1)), FP_RX))
     tap.ok(True, 'Generate key: a new key, made in the background')
+    finch.keys('Tab', 'Enter')          # Close
+    finch.wait(r'┤OTR: my private keys├', gone=True)
     finch.keys('M-c')                   # close the configuration window
-    finch.wait(r'My private keys', gone=True)
+    finch.wait(r'My private keys\.\.\.', gone=True)
 
     # -- turned off in the plugin list: the core goes too; then on again --
     since = bob.mark()
