@@ -231,6 +231,7 @@ update_logging(PurpleConversation *conv, ConnContext *context)
 
 static void remember_sent(ConnContext *context, const char *html);
 static gboolean query_pending(ConnContext *context);
+static void unwatch_ake(ConnContext *context);
 static void note_query(ConnContext *context);
 
 /* Encrypt HTML for WHO through libotr. Fragments are sent; with LAST the
@@ -706,8 +707,10 @@ potr_session_changed(ConnContext *context, PotrChange change)
         && key_changed_since_verified(context))
         warn_key_changed(conv, context);
     potr_core_emit_level(conv);
-    if (change == POTR_CHANGE_SECURE || change == POTR_CHANGE_REFRESHED)
+    if (change == POTR_CHANGE_SECURE || change == POTR_CHANGE_REFRESHED) {
+        unwatch_ake(context);
         schedule_flush(context);
+    }
 }
 
 static gboolean
@@ -749,9 +752,16 @@ ake_check_due(gpointer data)
     gboolean answered = FALSE;
 
     for (ConnContext *c = master; c != NULL && c->m_context == master; c = c->next) {
-        secure = secure || c->msgstate == OTRL_MSGSTATE_ENCRYPTED;
+        /* a finished session was private and ended: nothing to retry */
+        secure = secure || c->msgstate != OTRL_MSGSTATE_PLAINTEXT;
         answered = answered || c->auth.authstate != OTRL_AUTHSTATE_NONE
                    || c->otr_offer == OFFER_ACCEPTED;
+    }
+    if (account != NULL) {
+        PurpleBuddy *buddy = purple_find_buddy(account, parts[2]);
+
+        if (buddy != NULL && !PURPLE_BUDDY_IS_ONLINE(buddy))
+            answered = FALSE;   /* gone: the exchange restarts when they are back */
     }
     {
         gpointer stored = NULL;
@@ -773,6 +783,25 @@ ake_check_due(gpointer data)
     }
     g_strfreev(parts);
     return G_SOURCE_REMOVE;
+}
+
+/* The key exchange with CONTEXT's buddy ended: no check is due. */
+static void
+unwatch_ake(ConnContext *context)
+{
+    PurpleAccount *account = potr_core_find_account(context->accountname, context->protocol);
+    char *key = NULL;
+    gpointer stored = NULL;
+    gpointer source = NULL;
+
+    if (account == NULL || ake_checks == NULL)
+        return;
+    key = held_key(account, context->username);
+    if (g_hash_table_steal_extended(ake_checks, key, &stored, &source)) {
+        g_source_remove(GPOINTER_TO_UINT(source));
+        g_free(stored);
+    }
+    g_free(key);
 }
 
 static void

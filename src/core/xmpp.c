@@ -204,6 +204,8 @@ on_receiving_xmlnode(PurpleConnection *gc, xmlnode **packet, gpointer data)
         if (text != NULL && potr_xmpp_strip_whitespace_tag(text)) {
             xmlnode_free(body);
             body = xmlnode_new_child(*packet, "body");
+            /* prpl-jabber reads only a <body/> in the stanza's namespace */
+            xmlnode_set_namespace(body, xmlnode_get_namespace(*packet));
             xmlnode_insert_data(body, text, -1);
         }
         g_free(text);
