@@ -10,6 +10,7 @@
 
 #include "potr.h"
 #include "gnt-auth.h"
+#include "gnt-buddy.h"
 #include "gnt-conv.h"
 #include "gnt-prefs.h"
 
@@ -58,6 +59,7 @@ plugin_load(PurplePlugin *plugin)
     }
     potr_gnt_auth_init();
     potr_gnt_conv_init();
+    potr_gnt_buddy_init();
     return TRUE;
 }
 
@@ -65,6 +67,7 @@ static gboolean
 plugin_unload(PurplePlugin *plugin)
 {
     potr_gnt_prefs_uninit();
+    potr_gnt_buddy_uninit();
     potr_gnt_conv_uninit();
     potr_gnt_auth_uninit();
     if (unload_core_source == 0)

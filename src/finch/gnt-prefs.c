@@ -359,10 +359,9 @@ on_nolog_toggled(GntCheckBox *box, gpointer data)
     purple_prefs_set_bool(POTR_PREF_AVOIDLOGGING, gnt_check_box_get_checked(box));
 }
 
-static void
-add_policy(GntWidget *frame)
+GntWidget *
+potr_gnt_prefs_policy_combo(PotrPolicy selected)
 {
-    GntWidget *row = gnt_hbox_new(FALSE);
     GntWidget *combo = gnt_combo_box_new();
     static const struct {
         PotrPolicy policy;
@@ -377,9 +376,26 @@ add_policy(GntWidget *frame)
     for (gsize i = 0; i < G_N_ELEMENTS(choices); i++)
         gnt_combo_box_add_data(GNT_COMBO_BOX(combo), GINT_TO_POINTER((int)choices[i].policy + 1),
                                _(choices[i].text));
-    gnt_combo_box_set_selected(GNT_COMBO_BOX(combo), GINT_TO_POINTER((int)potr_policy_global() + 1));
-    g_signal_connect(G_OBJECT(combo), "selection-changed", G_CALLBACK(on_policy_changed), NULL);
+    gnt_combo_box_set_selected(GNT_COMBO_BOX(combo), GINT_TO_POINTER((int)selected + 1));
     gnt_widget_set_size(combo, 50, 3);
+    return combo;
+}
+
+PotrPolicy
+potr_gnt_prefs_policy_of(GntWidget *combo)
+{
+    int value = GPOINTER_TO_INT(gnt_combo_box_get_selected_data(GNT_COMBO_BOX(combo)));
+
+    return value > 0 ? (PotrPolicy)(value - 1) : potr_policy_global();
+}
+
+static void
+add_policy(GntWidget *frame)
+{
+    GntWidget *row = gnt_hbox_new(FALSE);
+    GntWidget *combo = potr_gnt_prefs_policy_combo(potr_policy_global());
+
+    g_signal_connect(G_OBJECT(combo), "selection-changed", G_CALLBACK(on_policy_changed), NULL);
     gnt_box_add_widget(GNT_BOX(row), gnt_label_new(_("Default policy:")));
     gnt_box_add_widget(GNT_BOX(row), combo);
     gnt_box_add_widget(GNT_BOX(frame), row);

@@ -494,6 +494,38 @@ def run_steps(tap, server, bob, finch):
     finch.wait(r'\[X\] Manual', gone=True)
     tap.ok(True, 'p, m: the buddy\'s own policy is set (and d resets it)')
 
+    # -- the buddy list: F11 on the buddy, OTR, settings for this buddy --
+    finch.keys('M-n')              # the buddy list
+    finch.keys('Down', 'F11')      # bob's row, its menu
+    finch.wait(r'│OTR +\(o\) >')
+    finch.keys('o')
+    screen = finch.wait(r'Settings for this buddy\.\.\.')
+    tap.ok('Authenticate buddy...' in screen and
+           'Start or refresh private conversation' in screen,
+           'F11 on the buddy: an OTR submenu (start, end, authenticate, '
+           'settings)', screen)
+    finch.keys('t')
+    finch.wait(r'┤OTR settings for bob@localhost├')
+    finch.keys('Space')            # [ ] Use the default settings
+    finch.wait(r'\[ \] Use the default settings')
+    finch.keys('Tab', 'Enter')     # the policy: opportunistic -> always
+    finch.wait(r'│Never: no private conversations')
+    finch.keys('Down', 'Enter')
+    finch.wait(r'│Always: require them')
+    finch.keys('Tab', 'Tab', 'Enter')   # Don't log, Save
+    finch.wait(r'┤OTR settings for bob@localhost├', gone=True)
+    finch.keys('M-n')              # back to the conversation
+    finch.wait(r'┌─*┤bob@localhost[^┐]*\| OTR: Private├')
+    finch.type('/otr status')
+    finch.keys('Enter')
+    finch.wait(r'policy:%salways\)' % WRAP)
+    tap.ok(True, 'settings for this buddy: own policy saved (always)')
+    open_otr_menu(finch)
+    finch.keys('p')
+    finch.wait(r'\[X\] Always \(require OTR\)')
+    finch.keys('d')                # back to the default
+    finch.wait(r'\[X\] Always', gone=True)
+
     # -- end, then /otr start again --
     open_otr_menu(finch)
     since = bob.mark()
