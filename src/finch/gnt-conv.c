@@ -120,6 +120,24 @@ menu_help(GntMenuItem *item, gpointer window)
     run_command(window, "otr help");
 }
 
+/* The four levels, as the README explains them (Pidgin's menu has the same). */
+static void
+menu_levels(GntMenuItem *item, gpointer window)
+{
+    PurpleConversation *conv = potr_gnt_conv_of_window(window);
+    const char *lines[] = {
+        N_("Not private: messages go in clear (the server can read them)."),
+        N_("Unverified: encrypted, but you have not checked that the key is your buddy's."),
+        N_("Private: encrypted, and your buddy's key is verified."),
+        N_("Finished: your buddy ended the private conversation; what you type is not sent "
+           "until you end or refresh it."),
+    };
+
+    for (gsize i = 0; conv != NULL && i < G_N_ELEMENTS(lines); i++)
+        purple_conversation_write(conv, NULL, _(lines[i]), PURPLE_MESSAGE_SYSTEM | PURPLE_MESSAGE_NO_LOG,
+                                  time(NULL));
+}
+
 static void
 menu_instance(GntMenuItem *item, gpointer window)
 {
@@ -244,6 +262,8 @@ build_menu(PurpleConversation *conv, gpointer window)
     gnt_menuitem_set_submenu(item, build_policy_menu(conv, window));
     add_item(menu, gnt_menuitem_new(_("Status")), 't', "otr-status", menu_status, window);
     add_item(menu, gnt_menuitem_new(_("Fingerprints")), 'f', "otr-fingerprint", menu_fingerprints, window);
+    add_item(menu, gnt_menuitem_new(_("What do the levels mean?")), 'w', "otr-levels", menu_levels,
+             window);
     add_item(menu, gnt_menuitem_new(_("Help (/otr help)")), 'h', "otr-help", menu_help, window);
     return menu;
 }

@@ -467,6 +467,12 @@ def run_steps(tap, server, bob, finch):
     finch.keys('Enter')            # Close
     finch.wait(r'Authentication succeeded', gone=True)
 
+    # -- what the levels mean --
+    open_otr_menu(finch)
+    finch.keys('w')
+    finch.wait(r'Unverified: encrypted, but you have not checked')
+    tap.ok(True, 'w: what the levels mean, written into the conversation')
+
     # -- instances --
     open_otr_menu(finch)
     finch.keys('i')
