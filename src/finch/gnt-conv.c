@@ -96,9 +96,13 @@ run_command(gpointer window, const char *command)
 
     if (conv == NULL)
         return;
-    if (purple_cmd_do_command(conv, command, command, &error) != PURPLE_CMD_STATUS_OK && error != NULL)
-        purple_conversation_write(conv, NULL, error, PURPLE_MESSAGE_ERROR | PURPLE_MESSAGE_NO_LOG,
+    if (purple_cmd_do_command(conv, command, command, &error) != PURPLE_CMD_STATUS_OK && error != NULL) {
+        char *html = g_markup_escape_text(error, -1);
+
+        purple_conversation_write(conv, NULL, html, PURPLE_MESSAGE_ERROR | PURPLE_MESSAGE_NO_LOG,
                                   time(NULL));
+        g_free(html);
+    }
     g_free(error);
 }
 
