@@ -130,6 +130,8 @@ op_inject_message(void *opdata, const char *accountname, const char *protocol,
             to = data->peer;
         g_free(norm);
     }
+    if (g_str_has_prefix(message, "?OTR:AAMC"))
+        potr_session_commit_sent(account, recipient);
     /* prpl-jabber expects a conversation for every IM it sends (it asserts
      * on a missing one); the peer started talking to us, so one is due */
     if (purple_find_conversation_with_account(PURPLE_CONV_TYPE_IM, to, account) == NULL)

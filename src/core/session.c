@@ -34,6 +34,9 @@ static GHashTable *key_waiters = NULL;
 /* held_key()s of conversations that were private when the peer or we went
  * offline: they are started again when both are back */
 static GHashTable *resume = NULL;
+/* held_key() -> time (time_t) we last sent a D-H commit to that buddy,
+ * while the exchange it began is not finished */
+static GHashTable *commits_sent = NULL;
 /* held_key() -> source id of the check that a started key exchange ended,
  * and -> how many times it was started again */
 static GHashTable *ake_checks = NULL;
@@ -544,6 +547,67 @@ clear_phantom_instances(ConnContext *any)
             otrl_context_force_plaintext(c);
 }
 
+/* Crossing key exchanges. When both sides answer each other's query at
+ * once, both send a D-H commit; with v3 instance tags libotr handles each
+ * incoming commit in a fresh instance context instead of comparing it with
+ * its own, the two exchanges overwrite each other's state and neither
+ * finishes. The protocol's rule is that one of the two commits wins; the
+ * side whose account name sorts first keeps its own and ignores the
+ * peer's, which both sides decide alike. Only a recent commit of ours
+ * counts (a stale one would block a fresh exchange). */
+#define POTR_COMMIT_FRESH_SECONDS 30
+
+static gboolean
+loses_to_our_commit(PurpleAccount *account, const char *norm, const char *message)
+{
+    char *key = NULL;
+    char *own = NULL;
+    gpointer sent = NULL;
+    gboolean ours_wins = FALSE;
+
+    if (!g_str_has_prefix(message, "?OTR:AAMC"))
+        return FALSE;   /* v2 commits meet in one context: libotr decides */
+    key = held_key(account, norm);
+    sent = g_hash_table_lookup(commits_sent, key);
+    g_free(key);
+    if (sent == NULL || time(NULL) - (time_t)GPOINTER_TO_SIZE(sent) > POTR_COMMIT_FRESH_SECONDS)
+        return FALSE;
+    own = potr_core_normalize(account, purple_account_get_username(account));
+    ours_wins = strcmp(own, norm) < 0;
+    g_free(own);
+    return ours_wins;
+}
+
+void
+potr_session_commit_sent(PurpleAccount *account, const char *who)
+{
+    if (commits_sent != NULL)
+        g_hash_table_insert(commits_sent, held_key(account, who), GSIZE_TO_POINTER((gsize)time(NULL)));
+}
+
+static void
+forget_commit(ConnContext *context)
+{
+    PurpleAccount *account = potr_core_find_account(context->accountname, context->protocol);
+    char *key = NULL;
+
+    if (account == NULL || commits_sent == NULL)
+        return;
+    key = held_key(account, context->username);
+    g_hash_table_remove(commits_sent, key);
+    g_free(key);
+}
+
+/* A query kept by the server for a few moments (sent while we were
+ * connecting) still asks for a conversation now: it is answered. */
+#define POTR_QUERY_FRESH_SECONDS 120
+
+static gboolean
+fresh_query(const char *message, gint64 age)
+{
+    return g_str_has_prefix(message, "?OTRv") && age >= 0 && age <= POTR_QUERY_FRESH_SECONDS;
+}
+
 /* A message the server kept while we were offline can be read only if it
  * is data of the private conversation that is still open here. */
 static gboolean
@@ -588,18 +652,25 @@ on_receiving_im(PurpleAccount *account, char **who, char **message, PurpleConver
     char *plain = NULL;
     int internal = 0;
     guint lines_before = 0;
+    gint64 age = -1;
 
     if (us == NULL || who == NULL || *who == NULL || message == NULL || *message == NULL)
         return FALSE;
     opdata.peer = *who;
     norm = potr_core_normalize(account, *who);
-    if (potr_xmpp_take_delayed(account, *who)) {
+    if (potr_xmpp_take_delayed(account, *who, &age) && !fresh_query(*message, age)) {
         if (!stored_readable(account, *who, *message)) {
             drop_stored(account, *who, message);
             g_free(norm);
             return FALSE;
         }
         opdata.quiet = TRUE;
+    }
+    if (!opdata.quiet && loses_to_our_commit(account, norm, *message)) {
+        purple_debug_info("purple-otr", "crossing key exchange: ours goes on\n");
+        g_clear_pointer(message, g_free);
+        g_free(norm);
+        return FALSE;
     }
     lines_before = lines_written;
     internal = otrl_message_receiving(us, &potr_ops, &opdata, purple_account_get_username(account),
@@ -708,6 +779,7 @@ potr_session_changed(ConnContext *context, PotrChange change)
         warn_key_changed(conv, context);
     potr_core_emit_level(conv);
     if (change == POTR_CHANGE_SECURE || change == POTR_CHANGE_REFRESHED) {
+        forget_commit(context);
         unwatch_ake(context);
         schedule_flush(context);
     }
@@ -1405,6 +1477,7 @@ potr_session_init(void *handle)
     flush_pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     ake_checks = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     ake_tries = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    commits_sent = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     purple_signal_connect(convs, "sending-im-msg", handle, PURPLE_CALLBACK(on_sending_im), NULL);
     purple_signal_connect(convs, "receiving-im-msg", handle, PURPLE_CALLBACK(on_receiving_im), NULL);
     purple_signal_connect(convs, "conversation-created", handle,
@@ -1454,5 +1527,6 @@ potr_session_uninit(void)
     }
     g_clear_pointer(&ake_checks, g_hash_table_destroy);
     g_clear_pointer(&ake_tries, g_hash_table_destroy);
+    g_clear_pointer(&commits_sent, g_hash_table_destroy);
     session_handle = NULL;
 }

@@ -99,6 +99,10 @@ void potr_session_set_trust(ConnContext *context, const char *trust);
 void potr_session_smp_event(ConnContext *context, int smp_event,
                             unsigned short progress, const char *question);
 
+/* We sent WHO a D-H commit (the first message of a key exchange): kept
+ * to settle two exchanges that cross (see loses_to_our_commit). */
+void potr_session_commit_sent(PurpleAccount *account, const char *who);
+
 /* Number of messages held for WHO on ACCOUNT until private. */
 guint potr_session_held_count(PurpleAccount *account, const char *who);
 

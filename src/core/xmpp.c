@@ -15,8 +15,10 @@ static const char ws_base[] = " \t  \t\t\t\t \t \t \t  ";
 
 static PurplePlugin *jabber = NULL;
 static void *xmpp_handle = NULL;
-/* "account\npeer" of the delayed OTR message libpurple is delivering */
+/* "account\npeer" of the delayed OTR message libpurple is delivering, and
+ * how long ago it was sent (seconds; -1 if the server did not say) */
 static char *delayed_from = NULL;
+static gint64 delayed_age = -1;
 
 gboolean
 potr_xmpp_is_otr(const char *body)
@@ -133,6 +135,25 @@ potr_xmpp_strip_whitespace_tag(char *body)
     return TRUE;
 }
 
+/* Seconds since the server stored MESSAGE (its XEP-0203 stamp), or -1. */
+static gint64
+delay_age(xmlnode *message)
+{
+    xmlnode *delay = xmlnode_get_child_with_namespace(message, "delay", POTR_NS_DELAY);
+    const char *stamp = delay != NULL ? xmlnode_get_attrib(delay, "stamp") : NULL;
+    GDateTime *when = stamp != NULL ? g_date_time_new_from_iso8601(stamp, NULL) : NULL;
+    GDateTime *now = NULL;
+    gint64 age = -1;
+
+    if (when == NULL)
+        return -1;
+    now = g_date_time_new_now_utc();
+    age = g_date_time_difference(now, when) / G_TIME_SPAN_SECOND;
+    g_date_time_unref(now);
+    g_date_time_unref(when);
+    return age < 0 ? 0 : age;
+}
+
 static void
 on_sending_xmlnode(PurpleConnection *gc, xmlnode **packet, gpointer data)
 {
@@ -194,6 +215,7 @@ on_receiving_xmlnode(PurpleConnection *gc, xmlnode **packet, gpointer data)
         g_free(delayed_from);
         delayed_from = from != NULL
             ? g_strdup_printf("%s\n%s", purple_account_get_username(account), from) : NULL;
+        delayed_age = delay_age(*packet);
         return;
     case POTR_XMPP_PLAIN:
         if (xmlnode_get_child_with_namespace(*packet, "delay", POTR_NS_DELAY) == NULL
@@ -217,11 +239,13 @@ on_receiving_xmlnode(PurpleConnection *gc, xmlnode **packet, gpointer data)
 }
 
 gboolean
-potr_xmpp_take_delayed(PurpleAccount *account, const char *who)
+potr_xmpp_take_delayed(PurpleAccount *account, const char *who, gint64 *age)
 {
     char *key = NULL;
     gboolean match = FALSE;
 
+    if (age != NULL)
+        *age = delayed_age;
     if (delayed_from == NULL || account == NULL || who == NULL)
         return FALSE;
     key = g_strdup_printf("%s\n%s", purple_account_get_username(account), who);

@@ -44,7 +44,8 @@ PotrXmppKind potr_xmpp_classify(xmlnode *message);
 gboolean potr_xmpp_strip_whitespace_tag(char *body);
 
 /* For the receive hook: TRUE (once) if the message from WHO on ACCOUNT
- * now being delivered came from the server's offline storage. */
-gboolean potr_xmpp_take_delayed(PurpleAccount *account, const char *who);
+ * now being delivered came from the server's offline storage; *AGE (may be
+ * NULL) gets the seconds since it was stored, -1 if unknown. */
+gboolean potr_xmpp_take_delayed(PurpleAccount *account, const char *who, gint64 *age);
 
 #endif /* POTR_XMPP_H */
