@@ -35,12 +35,12 @@ class Pair(object):
     """alice and bob, each a client with purple-otr, signed on."""
 
     def __init__(self, server, alice_plugins=(OTR,), bob_plugins=(OTR,), log=False,
-                 alice_env=None):
+                 alice_env=None, bob_env=None):
         self.server = server
         self.alice = Client('alice', server.register('alice', 'alice-pw') + '/e2e',
                             'alice-pw', server, plugins=alice_plugins, log=log, env=alice_env)
         self.bob = Client('bob', server.register('bob', 'bob-pw') + '/e2e',
-                          'bob-pw', server, plugins=bob_plugins, log=log)
+                          'bob-pw', server, plugins=bob_plugins, log=log, env=bob_env)
         self.alice.login()
         self.bob.login()
 
@@ -245,6 +245,28 @@ def test_stalled_key_exchange(tap, server, pair):
            'and once more')
 
 
+def test_both_start_at_once(tap, server, pair):
+    alice, bob = pair.alice, pair.bob
+    for client, peer in ((alice, 'bob@localhost'), (bob, 'alice@localhost')):
+        client.command(peer, 'otr genkey')
+        client.wait_for(('keygen', None, '^1$'))
+    # both ask at the same moment: the queries cross, then the D-H commits
+    # cross; no retry may paper over it (patience 600 s in this test)
+    for i in range(3):
+        marks = (alice.mark(), bob.mark())
+        alice.send_cmd('cmd', 'bob@localhost', 'otr refresh')
+        bob.send_cmd('cmd', 'alice@localhost', 'otr refresh')
+        for client, peer, mark in ((alice, 'bob@localhost', marks[0]),
+                                   (bob, 'alice@localhost', marks[1])):
+            line(client, peer, 'refreshed|conversation with .* started', since=mark, timeout=20)
+        alice.send('bob@localhost', 'crossed fine %d' % i)
+        line(bob, 'alice@localhost', 'crossed fine %d' % i)
+    tap.ok(True, 'three times both started at once, and the session came up each time')
+    tap.ok(not alice.find(('write', None, None, None, 'trying again'))
+           and not bob.find(('write', None, None, None, 'trying again')),
+           'without a retry')
+
+
 def main():
     tap = Tap()
     if not Prosody.available():
@@ -256,6 +278,9 @@ def main():
     tap.run('private conversations are not logged', with_pair(test_no_logging, log=True),
             timeout=120)
     tap.run('bad input from the peer', with_pair(test_bad_input, bob_plugins=()), timeout=120)
+    tap.run('both sides start at once', with_pair(
+        test_both_start_at_once, alice_env={'POTR_AKE_PATIENCE': '600'},
+        bob_env={'POTR_AKE_PATIENCE': '600'}), timeout=180)
     tap.run('a stalled key exchange is retried',
             with_pair(test_stalled_key_exchange, bob_plugins=(), alice_env={'POTR_AKE_PATIENCE': '2'}),
             timeout=120)
