@@ -49,8 +49,8 @@ potr_html_peer_reads_html(PurpleAccount *account, const char *who)
     prpl = purple_find_prpl("prpl-jabber");
     if (prpl == NULL)
         return FALSE;
-    /* prpl-jabber's IPC answers for the buddy's best resource (or the
-     * resource named in WHO) from the capabilities it has seen */
+    /* prpl-jabber's IPC answers for the resource named in WHO (a bare
+     * JID gets FALSE) from the capabilities it has seen */
     answer = purple_plugin_ipc_call(prpl, "contact_has_feature", &ok, account, who,
                                     XHTML_IM_FEATURE);
     return ok && GPOINTER_TO_INT(answer);

@@ -17,9 +17,9 @@ char *potr_html_to_plain(const char *html);
 
 /* TRUE if WHO on ACCOUNT displays HTML sent inside OTR messages.
  * Protocols whose IMs are HTML in libpurple (AIM, ICQ, ...) always do; on
- * XMPP the peer does if its client advertises XHTML-IM (XEP-0071), as
- * Pidgin does; other XMPP clients (and unknown capabilities) read plain
- * text. */
+ * XMPP the peer does if the client at WHO (a full JID: capabilities belong
+ * to a resource) advertises XHTML-IM (XEP-0071), as Pidgin does; other
+ * XMPP clients, a bare JID and unknown capabilities read plain text. */
 gboolean potr_html_peer_reads_html(PurpleAccount *account, const char *who);
 
 #endif /* POTR_HTML_H */

@@ -275,6 +275,11 @@ op_handle_msg_event(void *opdata, OtrlMessageEvent msg_event, ConnContext *conte
         return;
     if (msg_event == OTRL_MSGEVENT_RCVDMSG_GENERAL_ERR)
         potr_session_peer_error(context);
+    /* Why answer here when libotr does not: v3 data names our instance,
+     * so it was meant for this client, whose session is gone (a restart);
+     * the sender learns it, tells its user and starts a new exchange. */
+    if (msg_event == OTRL_MSGEVENT_RCVDMSG_NOT_IN_PRIVATE && data != NULL && data->v3_data)
+        potr_session_tell_not_private(context, data);
     line = potr_event_describe(msg_event, context->username, message, err, &flags);
     if (line == NULL)
         return;
@@ -303,11 +308,14 @@ static void
 op_convert_msg(void *opdata, ConnContext *context, OtrlConvertType type,
                char **dest, const char *src)
 {
+    PotrOpData *data = opdata;
     PurpleAccount *account = context_account(opdata, context);
+    /* the address of the message at hand names the peer's client */
+    const char *who = data != NULL && data->peer != NULL && strchr(data->peer, '/') != NULL
+                      ? data->peer : context->username;
 
     *dest = NULL;
-    if (account == NULL || src == NULL
-        || potr_html_peer_reads_html(account, context->username))
+    if (account == NULL || src == NULL || potr_html_peer_reads_html(account, who))
         return;
     if (type == OTRL_CONVERT_SENDING)
         *dest = potr_html_to_plain(src);

@@ -14,6 +14,7 @@ typedef struct {
     PurpleAccount *account;
     const char *peer;
     gboolean quiet;   /* a stored (offline) message: send nothing back, no event lines */
+    gboolean v3_data; /* the message is v3 data (addressed to one instance) */
 } PotrOpData;
 
 /* The one OtrlMessageAppOps table of the process. */

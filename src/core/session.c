@@ -658,6 +658,7 @@ on_receiving_im(PurpleAccount *account, char **who, char **message, PurpleConver
         return FALSE;
     opdata.peer = *who;
     norm = potr_core_normalize(account, *who);
+    opdata.v3_data = g_str_has_prefix(*message, "?OTR:AAMD");
     if (potr_xmpp_take_delayed(account, *who, &age) && !fresh_query(*message, age)) {
         if (!stored_readable(account, *who, *message)) {
             drop_stored(account, *who, message);
@@ -684,12 +685,17 @@ on_receiving_im(PurpleAccount *account, char **who, char **message, PurpleConver
     if (internal) {
         if (opdata.quiet)
             drop_stored(account, *who, message);
-        else if (lines_written == lines_before && is_plain_data_message(*message))
-            /* libotr dropped an encrypted message without a word (e.g. one
-             * for an instance it does not know): the user hears of it */
+        else if (lines_written == lines_before && is_plain_data_message(*message)) {
+            /* libotr dropped an encrypted message without a word (data
+             * from an instance it has no session with, as after a restart
+             * of ours): the user hears of it, and so does the sender */
             write_dedupe(purple_conversation_new(PURPLE_CONV_TYPE_IM, account, *who),
                          _("An encrypted message from {buddy} could not be read and was ignored."),
                          norm);
+            if (opdata.v3_data)   /* libotr names no context for it */
+                potr_session_tell_not_private(potr_session_find(account, norm, OTRL_INSTAG_MASTER, TRUE),
+                                              &opdata);
+        }
         g_clear_pointer(message, g_free);
     } else if (plain != NULL) {
         g_free(*message);
@@ -1124,6 +1130,7 @@ typedef struct {
     gboolean smp_question;
     char *asked;        /* the question of the peer's pending request */
     char *last_sent;    /* plain text of the last message sent privately */
+    gint64 told_not_private;  /* when the peer was last told we have no session */
     gint64 query_sent;  /* when we last sent a query (monotonic us), 0: never */
 } ContextData;
 
@@ -1178,19 +1185,46 @@ note_query(ConnContext *context)
     context_data(context)->query_sent = g_get_monotonic_time();
 }
 
+/* (kept on the master context: the error that asks for it may come from
+ * any instance) */
 static void
 remember_sent(ConnContext *context, const char *html)
 {
-    ContextData *cd = context_data(context);
+    ContextData *cd = context_data(context->m_context);
 
     wipe_free(cd->last_sent);
     cd->last_sent = purple_markup_strip_html(html);
 }
 
+/* Seconds between two "no private conversation here" errors to a peer:
+ * a burst of its messages gets one answer. */
+#define POTR_TELL_NOT_PRIVATE_SECONDS 10
+
+void
+potr_session_tell_not_private(ConnContext *context, const void *opdata)
+{
+    const PotrOpData *data = opdata;
+    ContextData *cd = context_data(context->m_context);
+    gint64 now = g_get_monotonic_time();
+    const char *text = NULL;
+    char *error = NULL;
+
+    if (data->quiet || data->account == NULL || data->peer == NULL
+        || (cd->told_not_private != 0
+            && now - cd->told_not_private < POTR_TELL_NOT_PRIVATE_SECONDS * G_USEC_PER_SEC))
+        return;
+    cd->told_not_private = now;
+    text = potr_ops.otr_error_message(NULL, context, OTRL_ERRCODE_MSG_NOT_IN_PRIVATE);
+    error = g_strconcat(OTR_ERROR_PREFIX, text, NULL);
+    potr_ops.otr_error_message_free(NULL, text);
+    serv_send_im(purple_account_get_connection(data->account), data->peer, error, 0);
+    g_free(error);
+}
+
 void
 potr_session_peer_error(ConnContext *context)
 {
-    ContextData *cd = context_data(context);
+    ContextData *cd = context_data(context->m_context);
     PurpleConversation *conv = potr_session_conv(context, TRUE);
 
     if (cd->last_sent == NULL)

@@ -85,6 +85,11 @@ gboolean potr_session_smp_start(PurpleConversation *conv, const char *question,
  * theirs may be lost (libotr refreshes the session by itself). */
 void potr_session_peer_error(ConnContext *context);
 
+/* v3 data for this client arrived with no private conversation open (we
+ * restarted): tell the sender, at most every few seconds. OPDATA is the
+ * PotrOpData of the message. */
+void potr_session_tell_not_private(ConnContext *context, const void *opdata);
+
 /* The question of the peer's pending verification request, or NULL. */
 const char *potr_session_smp_asked(ConnContext *context);
 

@@ -267,6 +267,37 @@ def test_both_start_at_once(tap, server, pair):
            'without a retry')
 
 
+def test_peer_lost_session(tap, server, pair):
+    alice, bob = pair.alice, pair.bob
+    pair.go_private()
+    alice.send('bob@localhost', 'before the crash')
+    line(bob, 'alice@localhost', 'before the crash')
+    bob.crash()                          # no goodbye: alice still thinks it private
+    server.wait_offline(bob.jid)
+    bob.start()
+    bob.login()
+    bob.flush()                          # his presence is in: messages reach him live
+    alice.send('bob@localhost', 'lost in the void')
+    told = line(alice, 'bob@localhost', 'could not read one of your messages', timeout=20)
+    tap.ok('lost in the void' in told.text,
+           'bob could not read it: alice is told, and which message may be lost', told.text)
+    level(bob, 'alice@localhost', UNVERIFIED, timeout=40)
+    tap.ok(True, 'and the private conversation is refreshed by itself')
+    alice.send('bob@localhost', 'again, privately')
+    tap.ok(line(bob, 'alice@localhost', 'again, privately'), 'so she can say it again')
+
+
+def test_html(tap, server, pair):
+    alice, bob = pair.alice, pair.bob
+    harness.subscribe(alice, bob)        # presence: each learns the other renders XHTML
+    pair.go_private()
+    alice.send('bob@localhost', '<b>bold</b> and <i>italic</i> &amp; a &lt; b')
+    got = line(bob, 'alice@localhost', 'bold')
+    tap.ok('<b>bold</b>' in got.text and '<i>italic</i>' in got.text,
+           "a Pidgin user's formatting reaches another Pidgin user", got.text)
+    tap.ok('&amp;' in got.text and '&lt; b' in got.text, 'and text stays text', got.text)
+
+
 def main():
     tap = Tap()
     if not Prosody.available():
@@ -278,6 +309,8 @@ def main():
     tap.run('private conversations are not logged', with_pair(test_no_logging, log=True),
             timeout=120)
     tap.run('bad input from the peer', with_pair(test_bad_input, bob_plugins=()), timeout=120)
+    tap.run('the peer lost its session', with_pair(test_peer_lost_session), timeout=120)
+    tap.run('formatting between two libpurple clients', with_pair(test_html), timeout=120)
     tap.run('both sides start at once', with_pair(
         test_both_start_at_once, alice_env={'POTR_AKE_PATIENCE': '600'},
         bob_env={'POTR_AKE_PATIENCE': '600'}), timeout=180)
