@@ -171,6 +171,40 @@ def test_dialog_answer(tap, server, pair):
     tap.ok(True, 'answering in the dialog verifies')
 
 
+def test_default_dialogs(tap, server, pair):
+    alice, bob = pair.alice, pair.bob
+    alice.command(B, 'otr smp')                       # no arguments: the dialog
+    choice = alice.wait_for(('request', 'choice'))
+    tap.ok(any('Question and answer' in f for f in choice.fields)
+           and any('Shared secret' in f for f in choice.fields)
+           and any('by hand' in f for f in choice.fields),
+           'the method chooser offers the three methods', repr(choice))
+    alice.call('request-answer', choice[1], '2')      # compare fingerprints by hand
+    action = alice.wait_for(('request', 'action'))
+    alice.command(B, 'otr fingerprint')
+    theirs = re.search(FP_RE, line(alice, B, 'fingerprint in this conversation').text).group(1)
+    tap.ok(theirs in ' '.join(action.fields), "the manual check shows bob's fingerprint",
+           repr(action))
+    alice.call('request-answer', action[1], '0')      # "I have verified it"
+    level(alice, B, PRIVATE)
+    tap.is_(list(trust_in_file(alice, B).values()), ['verified'], 'confirming it trusts the key')
+
+    alice.command(B, 'otr distrust')
+    level(alice, B, UNVERIFIED)
+    alice.command(B, 'otr smp')
+    choice = alice.wait_for(('request', 'choice'))
+    alice.call('request-answer', choice[1], '0')      # question and answer
+    fields = alice.wait_for(('request', 'fields'))
+    alice.call('request-field', fields[1], 'question', 'Our cat?')
+    alice.call('request-field', fields[1], 'secret', 'Felix')
+    alice.call('request-answer', fields[1], 'ok')
+    smp(bob, A, SMP_ASK_FOR_ANSWER)
+    bob.command(A, 'otr smp respond Felix')
+    level(alice, B, PRIVATE)
+    tap.is_(list(trust_in_file(alice, B).values()), ['smp'],
+            'a question asked through the dialogs verifies')
+
+
 def test_manual_trust(tap, server, pair):
     alice, bob = pair.alice, pair.bob
     alice.command(B, 'otr fingerprint')
@@ -242,6 +276,7 @@ def main():
                        ('wrong answer, started by the other side', test_failure),
                        ('abort', test_abort),
                        ('answer in the default dialog', test_dialog_answer),
+                       ('default dialogs: method, manual check, question', test_default_dialogs),
                        ('manual trust, across a restart', test_manual_trust),
                        ('changed key of a verified buddy, forgetting keys', test_changed_key),
                        ('usage lines', test_usage)):
