@@ -15,10 +15,10 @@
 #include <glib/gstdio.h>
 #include <purple.h>
 #include <libpurple/core.h>
+#include <libotr/proto.h>     /* first: the other libotr headers need it */
 #include <libotr/instag.h>
 #include <libotr/message.h>
 #include <libotr/privkey.h>
-#include <libotr/proto.h>
 #include <libotr/tlv.h>
 
 #include "potr.h"
