@@ -58,10 +58,12 @@ def sanitizer_runtime():
     return libs
 
 
+LEGACY_PLUGIN = '/usr/lib/pidgin/pidgin-otr.so'
+
+
 def legacy_plugin():
-    """The test stand-in for pidgin-otr (id "otr")."""
-    return os.path.join(builddir(), 'tests', 'pidgin', '.libs',
-                        'fake-legacy.so')
+    """The real pidgin-otr 4.0.2 (Debian's pidgin-otr), or None."""
+    return LEGACY_PLUGIN if os.path.exists(LEGACY_PLUGIN) else None
 
 
 def missing():

@@ -373,7 +373,10 @@ def main():
         tap.run('preferences', check_prefs, 30, setup.pidgin)
         tap.run('per-buddy settings', check_buddy_menu, 30, setup.pidgin)
         tap.run('instances', check_instances, 60, setup.pidgin, setup.server)
-        tap.run('pidgin-otr enabled', check_legacy, 30, setup.pidgin)
+        if pidgin_session.legacy_plugin() is None:
+            tap.skip('pidgin-otr enabled', 'pidgin-otr is not installed')
+        else:
+            tap.run('pidgin-otr enabled', check_legacy, 30, setup.pidgin)
         tap.run('clean exit', test_quit, 30, setup)
     finally:
         setup.close()
