@@ -132,6 +132,20 @@ potr_fingerprint_set_trusted(const PotrFingerprint *fp, gboolean trusted, GError
     return TRUE;
 }
 
+PurpleConversation *
+potr_conv_for_buddy(PurpleBuddy *buddy)
+{
+    PurpleAccount *account = NULL;
+    const char *name = NULL;
+    PurpleConversation *conv = NULL;
+
+    g_return_val_if_fail(buddy != NULL, NULL);
+    account = purple_buddy_get_account(buddy);
+    name = purple_buddy_get_name(buddy);
+    conv = purple_find_conversation_with_account(PURPLE_CONV_TYPE_IM, name, account);
+    return conv != NULL ? conv : purple_conversation_new(PURPLE_CONV_TYPE_IM, account, name);
+}
+
 char *
 potr_conv_peer_fingerprint(PurpleConversation *conv)
 {

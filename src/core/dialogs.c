@@ -205,29 +205,22 @@ potr_dialogs_verify(PurpleConversation *conv)
                           _("Compare fingerprints by hand"), 2, NULL);
 }
 
-static PurpleConversation *
-buddy_conv(PurpleBuddy *buddy)
-{
-    return purple_conversation_new(PURPLE_CONV_TYPE_IM, purple_buddy_get_account(buddy),
-                                   purple_buddy_get_name(buddy));
-}
-
 static void
 menu_start(PurpleBlistNode *node, gpointer data)
 {
-    potr_conv_start(buddy_conv((PurpleBuddy *)node));
+    potr_conv_start(potr_conv_for_buddy((PurpleBuddy *)node));
 }
 
 static void
 menu_end(PurpleBlistNode *node, gpointer data)
 {
-    potr_conv_end(buddy_conv((PurpleBuddy *)node));
+    potr_conv_end(potr_conv_for_buddy((PurpleBuddy *)node));
 }
 
 static void
 menu_verify(PurpleBlistNode *node, gpointer data)
 {
-    potr_dialogs_verify(buddy_conv((PurpleBuddy *)node));
+    potr_dialogs_verify(potr_conv_for_buddy((PurpleBuddy *)node));
 }
 
 static void

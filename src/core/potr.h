@@ -88,6 +88,10 @@ const char *potr_policy_name(PotrPolicy policy);
  *      2 when it failed. */
 void *potr_core_handle(void);
 
+/* The IM conversation with BUDDY, opened if there is none (for menus
+ * that act on a buddy). */
+PurpleConversation *potr_conv_for_buddy(PurpleBuddy *buddy);
+
 /* Trust level of CONV (an IM). Returns POTR_LEVEL_NOT_PRIVATE for chats
  * and for a NULL conversation. */
 PotrLevel potr_conv_level(PurpleConversation *conv);

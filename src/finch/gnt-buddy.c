@@ -41,17 +41,6 @@ node_buddy(PurpleBlistNode *node)
     return PURPLE_BLIST_NODE_IS_BUDDY(node) ? (PurpleBuddy *)node : NULL;
 }
 
-static PurpleConversation *
-buddy_conv(PurpleBuddy *buddy)
-{
-    PurpleAccount *account = purple_buddy_get_account(buddy);
-    const char *name = purple_buddy_get_name(buddy);
-    PurpleConversation *conv = purple_find_conversation_with_account(PURPLE_CONV_TYPE_IM, name,
-                                                                     account);
-
-    return conv != NULL ? conv : purple_conversation_new(PURPLE_CONV_TYPE_IM, account, name);
-}
-
 /* ---- the settings window ---- */
 
 static void
@@ -136,7 +125,7 @@ menu_start(PurpleBlistNode *node, gpointer data)
     PurpleBuddy *buddy = node_buddy(node);
 
     if (buddy != NULL)
-    potr_conv_start(buddy_conv(buddy));
+    potr_conv_start(potr_conv_for_buddy(buddy));
 }
 
 static void
@@ -145,7 +134,7 @@ menu_end(PurpleBlistNode *node, gpointer data)
     PurpleBuddy *buddy = node_buddy(node);
 
     if (buddy != NULL)
-    potr_conv_end(buddy_conv(buddy));
+    potr_conv_end(potr_conv_for_buddy(buddy));
 }
 
 static void
@@ -154,7 +143,7 @@ menu_authenticate(PurpleBlistNode *node, gpointer data)
     PurpleBuddy *buddy = node_buddy(node);
 
     if (buddy != NULL)
-    potr_gnt_auth_choose(buddy_conv(buddy));
+    potr_gnt_auth_choose(potr_conv_for_buddy(buddy));
 }
 
 static void

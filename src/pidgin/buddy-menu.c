@@ -24,17 +24,6 @@ typedef struct {
 static int buddy_handle;
 static GList *dialogs = NULL;   /* BuddyDialog* */
 
-static PurpleConversation *
-buddy_conv(PurpleBuddy *buddy)
-{
-    PurpleAccount *account = purple_buddy_get_account(buddy);
-    const char *name = purple_buddy_get_name(buddy);
-    PurpleConversation *conv = purple_find_conversation_with_account(PURPLE_CONV_TYPE_IM, name,
-                                                                     account);
-
-    return conv != NULL ? conv : purple_conversation_new(PURPLE_CONV_TYPE_IM, account, name);
-}
-
 static void
 on_defaults_toggled(GtkToggleButton *check, BuddyDialog *bd)
 {
@@ -141,19 +130,19 @@ settings_open(PurpleBuddy *buddy)
 static void
 menu_start(PurpleBlistNode *node, gpointer data)
 {
-    potr_conv_start(buddy_conv((PurpleBuddy *)node));
+    potr_conv_start(potr_conv_for_buddy((PurpleBuddy *)node));
 }
 
 static void
 menu_end(PurpleBlistNode *node, gpointer data)
 {
-    potr_conv_end(buddy_conv((PurpleBuddy *)node));
+    potr_conv_end(potr_conv_for_buddy((PurpleBuddy *)node));
 }
 
 static void
 menu_authenticate(PurpleBlistNode *node, gpointer data)
 {
-    PurpleConversation *conv = buddy_conv((PurpleBuddy *)node);
+    PurpleConversation *conv = potr_conv_for_buddy((PurpleBuddy *)node);
 
     pidgin_conv_present_conversation(conv);
     potr_gtk_auth_open(conv);
