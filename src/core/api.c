@@ -8,6 +8,7 @@
 
 #include "engine.h"
 #include "session.h"
+#include "smp.h"
 
 void
 potr_fingerprint_free(PotrFingerprint *fp)
@@ -179,28 +180,28 @@ gboolean
 potr_conv_smp_ask(PurpleConversation *conv, const char *question, const char *secret, GError **error)
 {
     g_return_val_if_fail(conv != NULL && secret != NULL, FALSE);
-    return potr_session_smp_start(conv, question, secret, FALSE, error);
+    return potr_smp_start(conv, question, secret, FALSE, error);
 }
 
 gboolean
 potr_conv_smp_respond(PurpleConversation *conv, const char *secret, GError **error)
 {
     g_return_val_if_fail(conv != NULL && secret != NULL, FALSE);
-    return potr_session_smp_start(conv, NULL, secret, TRUE, error);
+    return potr_smp_start(conv, NULL, secret, TRUE, error);
 }
 
 void
 potr_conv_smp_abort(PurpleConversation *conv)
 {
     g_return_if_fail(conv != NULL);
-    potr_session_smp_abort(conv);
+    potr_smp_abort(conv);
 }
 
 const char *
 potr_conv_smp_question(PurpleConversation *conv)
 {
     g_return_val_if_fail(conv != NULL, NULL);
-    return potr_session_smp_asked(potr_session_context(conv));
+    return potr_smp_asked(potr_session_context(conv));
 }
 
 GArray *

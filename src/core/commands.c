@@ -11,6 +11,7 @@
 #include "events.h"
 #include "policy.h"
 #include "session.h"
+#include "smp.h"
 
 /* Longest argument line accepted (bytes); longer input is refused. */
 #define POTR_MAX_COMMAND 4096
@@ -288,20 +289,20 @@ cmd_smp(PurpleConversation *conv, const char *rest)
         goto cleanup;
     }
     if (g_strcmp0(verb, "abort") == 0) {
-        potr_session_smp_abort(conv);
+        potr_smp_abort(conv);
         goto cleanup;
     }
     if (g_strcmp0(verb, "ask") == 0) {
         if (!potr_commands_parse_ask(args, &question, &secret, &error))
             goto cleanup;
-        potr_session_smp_start(conv, question, secret, FALSE, &error);
+        potr_smp_start(conv, question, secret, FALSE, &error);
     } else if (g_strcmp0(verb, "respond") == 0) {
         secret = g_strstrip(g_strdup(args));
         if (*secret == '\0')
             g_set_error_literal(&error, POTR_ERROR, POTR_ERROR_FAILED,
                                 _("Usage: /otr smp respond SECRET"));
         else
-            potr_session_smp_start(conv, NULL, secret, TRUE, &error);
+            potr_smp_start(conv, NULL, secret, TRUE, &error);
     } else {
         g_set_error_literal(&error, POTR_ERROR, POTR_ERROR_FAILED,
                             _("Usage: /otr smp ask [\"QUESTION\"] SECRET | /otr smp respond SECRET | /otr smp abort"));

@@ -12,6 +12,7 @@
 #include "html.h"
 #include "policy.h"
 #include "session.h"
+#include "smp.h"
 #include "store.h"
 
 static guint poll_timer = 0;
@@ -259,7 +260,7 @@ static void
 op_handle_smp_event(void *opdata, OtrlSMPEvent smp_event, ConnContext *context,
                     unsigned short progress_percent, char *question)
 {
-    potr_session_smp_event(context, smp_event, progress_percent, question);
+    potr_smp_event(context, smp_event, progress_percent, question);
 }
 
 static void

@@ -198,6 +198,13 @@ write_expanded(PurpleConversation *conv, const char *template_, const char *budd
     g_free(line);
 }
 
+void
+potr_session_say(PurpleConversation *conv, const char *template_, const char *buddy,
+                 const char *detail, PurpleMessageFlags flags)
+{
+    write_expanded(conv, template_, buddy, detail, flags);
+}
+
 /* An error line that is not repeated for a burst of the same cause. */
 static void
 write_dedupe(PurpleConversation *conv, const char *template_, const char *buddy)
@@ -1123,21 +1130,12 @@ potr_session_key_done(PurpleAccount *account, gboolean ok)
     g_hash_table_destroy(waiting);
 }
 
-/* What the core remembers about a context: who started the running SMP,
- * and whether it carried a question (libotr's ConnContext.app_data). */
-typedef struct {
-    gboolean smp_ours;
-    gboolean smp_question;
-    char *asked;        /* the question of the peer's pending request */
-    char *last_sent;    /* plain text of the last message sent privately */
-    gint64 told_not_private;  /* when the peer was last told we have no session */
-    gint64 query_sent;  /* when we last sent a query (monotonic us), 0: never */
-} ContextData;
+
 
 /* Overwrite a string holding a secret or a private message, then free it,
  * in a way the compiler cannot drop. */
-static void
-wipe_free(char *text)
+void
+potr_wipe_free(char *text)
 {
     volatile char *p = (volatile char *)text;
 
@@ -1149,18 +1147,18 @@ wipe_free(char *text)
 static void
 context_data_free(void *data)
 {
-    ContextData *cd = data;
+    PotrContextData *cd = data;
 
     g_free(cd->asked);
-    wipe_free(cd->last_sent);
+    potr_wipe_free(cd->last_sent);
     g_free(cd);
 }
 
-static ContextData *
-context_data(ConnContext *context)
+PotrContextData *
+potr_session_data(ConnContext *context)
 {
     if (context->app_data == NULL) {
-        context->app_data = g_new0(ContextData, 1);
+        context->app_data = g_new0(PotrContextData, 1);
         context->app_data_free = context_data_free;
     }
     return context->app_data;
@@ -1173,7 +1171,7 @@ context_data(ConnContext *context)
 static gboolean
 query_pending(ConnContext *context)
 {
-    gint64 sent = context_data(context)->query_sent;
+    gint64 sent = potr_session_data(context)->query_sent;
 
     return sent != 0 && context->msgstate != OTRL_MSGSTATE_ENCRYPTED
            && g_get_monotonic_time() - sent < POTR_QUERY_PATIENCE_SECONDS * G_USEC_PER_SEC;
@@ -1182,7 +1180,7 @@ query_pending(ConnContext *context)
 static void
 note_query(ConnContext *context)
 {
-    context_data(context)->query_sent = g_get_monotonic_time();
+    potr_session_data(context)->query_sent = g_get_monotonic_time();
 }
 
 /* (kept on the master context: the error that asks for it may come from
@@ -1190,9 +1188,9 @@ note_query(ConnContext *context)
 static void
 remember_sent(ConnContext *context, const char *html)
 {
-    ContextData *cd = context_data(context->m_context);
+    PotrContextData *cd = potr_session_data(context->m_context);
 
-    wipe_free(cd->last_sent);
+    potr_wipe_free(cd->last_sent);
     cd->last_sent = purple_markup_strip_html(html);
 }
 
@@ -1204,7 +1202,7 @@ void
 potr_session_tell_not_private(ConnContext *context, const void *opdata)
 {
     const PotrOpData *data = opdata;
-    ContextData *cd = context_data(context->m_context);
+    PotrContextData *cd = potr_session_data(context->m_context);
     gint64 now = g_get_monotonic_time();
     const char *text = NULL;
     char *error = NULL;
@@ -1224,7 +1222,7 @@ potr_session_tell_not_private(ConnContext *context, const void *opdata)
 void
 potr_session_peer_error(ConnContext *context)
 {
-    ContextData *cd = context_data(context->m_context);
+    PotrContextData *cd = potr_session_data(context->m_context);
     PurpleConversation *conv = potr_session_conv(context, TRUE);
 
     if (cd->last_sent == NULL)
@@ -1233,68 +1231,10 @@ potr_session_peer_error(ConnContext *context)
                            "will be refreshed. This message of yours may not have arrived: "
                            "\xe2\x80\x9c{detail}\xe2\x80\x9d"),
                    context->username, cd->last_sent, PURPLE_MESSAGE_ERROR);
-    wipe_free(cd->last_sent);
+    potr_wipe_free(cd->last_sent);
     cd->last_sent = NULL;
 }
 
-const char *
-potr_session_smp_asked(ConnContext *context)
-{
-    return context != NULL && context->app_data != NULL
-        ? ((ContextData *)context->app_data)->asked : NULL;
-}
-
-G_STATIC_ASSERT((int)POTR_SMP_FAILURE == (int)OTRL_SMPEVENT_FAILURE);
-G_STATIC_ASSERT((int)POTR_SMP_ASK_FOR_ANSWER == (int)OTRL_SMPEVENT_ASK_FOR_ANSWER);
-
-/* Secrets: copied nowhere, never logged, and wiped by the caller. */
-gboolean
-potr_session_smp_start(PurpleConversation *conv, const char *question, const char *secret,
-                       gboolean respond, GError **error)
-{
-    OtrlUserState us = potr_core_userstate();
-    PurpleAccount *account = purple_conversation_get_account(conv);
-    PotrOpData opdata = { .account = account, .peer = purple_conversation_get_name(conv) };
-    ConnContext *context = potr_session_context(conv);
-    ContextData *cd = NULL;
-    size_t len = secret != NULL ? strlen(secret) : 0;
-
-    if (context == NULL || context->msgstate != OTRL_MSGSTATE_ENCRYPTED) {
-        g_set_error_literal(error, POTR_ERROR, POTR_ERROR_FAILED,
-                            _("Start a private conversation first (/otr start)."));
-        return FALSE;
-    }
-    if (len == 0) {
-        g_set_error_literal(error, POTR_ERROR, POTR_ERROR_FAILED, _("The secret is empty."));
-        return FALSE;
-    }
-    cd = context_data(context);
-    if (respond) {
-        potr_dialogs_smp_close(conv);
-        otrl_message_respond_smp(us, &potr_ops, &opdata, context, (const unsigned char *)secret, len);
-        return TRUE;
-    }
-    cd->smp_ours = TRUE;
-    cd->smp_question = question != NULL && *question != '\0';
-    if (cd->smp_question)
-        otrl_message_initiate_smp_q(us, &potr_ops, &opdata, context, question,
-                                    (const unsigned char *)secret, len);
-    else
-        otrl_message_initiate_smp(us, &potr_ops, &opdata, context,
-                                  (const unsigned char *)secret, len);
-    return TRUE;
-}
-
-void
-potr_session_smp_abort(PurpleConversation *conv)
-{
-    PotrOpData opdata = { .account = purple_conversation_get_account(conv), .peer = purple_conversation_get_name(conv) };
-    ConnContext *context = potr_session_context(conv);
-
-    potr_dialogs_smp_close(conv);
-    if (context != NULL && context->msgstate == OTRL_MSGSTATE_ENCRYPTED)
-        otrl_message_abort_smp(potr_core_userstate(), &potr_ops, &opdata, context);
-}
 
 void
 potr_session_set_trust(ConnContext *context, const char *trust)
@@ -1305,84 +1245,6 @@ potr_session_set_trust(ConnContext *context, const char *trust)
     otrl_context_set_trust(context->active_fingerprint, trust);
     potr_core_save_fingerprints();
     potr_session_changed(context, POTR_CHANGE_TRUST);
-}
-
-/* The outcome of a verification. Why the responder of a question does not
- * gain trust: the question and its answer were chosen by the peer, so
- * answering it proves who we are to them, not who they are to us; we
- * invite the user to ask a question of their own. */
-static const char *
-smp_outcome(ConnContext *context, int smp_event)
-{
-    ContextData *cd = context_data(context);
-    gboolean ours = cd->smp_ours;
-    gboolean question = cd->smp_question;
-
-    cd->smp_ours = FALSE;
-    cd->smp_question = FALSE;
-    g_clear_pointer(&cd->asked, g_free);
-    switch (smp_event) {
-    case OTRL_SMPEVENT_SUCCESS:
-        if (!ours && question)
-            return _("{buddy} has verified you. Verify {buddy} in turn: /otr smp ask \"QUESTION\" ANSWER.");
-        potr_session_set_trust(context, "smp");
-        return _("Verification succeeded: {buddy} is verified and the conversation is private.");
-    case OTRL_SMPEVENT_FAILURE:
-        return _("Verification of {buddy} FAILED: the answers did not match. You may be talking to an impostor, or the answer was mistyped.");
-    case OTRL_SMPEVENT_ABORT:
-        return _("Verification with {buddy} was aborted.");
-    case OTRL_SMPEVENT_CHEATED:
-        return _("Verification with {buddy} failed: the protocol was not followed, and was aborted.");
-    case OTRL_SMPEVENT_ERROR:
-    default:
-        return _("Verification with {buddy} failed because of a protocol error.");
-    }
-}
-
-void
-potr_session_smp_event(ConnContext *context, int smp_event, unsigned short progress,
-                       const char *question)
-{
-    PurpleConversation *conv = potr_session_conv(context, TRUE);
-    const char *text = NULL;
-    PurpleMessageFlags flags = PURPLE_MESSAGE_SYSTEM;
-
-    switch (smp_event) {
-    case OTRL_SMPEVENT_ASK_FOR_SECRET:
-        context_data(context)->smp_question = FALSE;
-        context_data(context)->smp_ours = FALSE;
-        g_clear_pointer(&context_data(context)->asked, g_free);
-        text = _("{buddy} wants to verify you with a shared secret. Answer with /otr smp respond SECRET "
-                 "(or /otr smp abort).");
-        break;
-    case OTRL_SMPEVENT_ASK_FOR_ANSWER:
-        context_data(context)->smp_question = TRUE;
-        context_data(context)->smp_ours = FALSE;
-        g_free(context_data(context)->asked);
-        context_data(context)->asked = g_strdup(question);
-        text = _("{buddy} wants to verify you and asks: \xe2\x80\x9c{detail}\xe2\x80\x9d. "
-                 "Answer with /otr smp respond ANSWER (or /otr smp abort).");
-        break;
-    case OTRL_SMPEVENT_IN_PROGRESS:
-        text = _("Verifying {buddy}\xe2\x80\xa6");
-        break;
-    case OTRL_SMPEVENT_NONE:
-        return;
-    default:
-        if (conv != NULL)
-            potr_dialogs_smp_close(conv);
-        text = smp_outcome(context, smp_event);
-        if (smp_event != OTRL_SMPEVENT_SUCCESS)
-            flags |= PURPLE_MESSAGE_ERROR;
-        break;
-    }
-    if (conv != NULL)
-        purple_signal_emit(potr_core_handle(), "smp-event", conv, smp_event, (int)progress);
-    write_expanded(conv, text, context->username, question, flags);
-    potr_core_emit_level(conv);
-    if (conv != NULL && (smp_event == OTRL_SMPEVENT_ASK_FOR_ANSWER
-                         || smp_event == OTRL_SMPEVENT_ASK_FOR_SECRET))
-        potr_dialogs_smp_request(conv, question);
 }
 
 static void

@@ -75,12 +75,6 @@ gboolean potr_session_keygen(PurpleAccount *account, GError **error);
 /* ACCOUNT's key generation ended (OK or not): resume what waited on it. */
 void potr_session_key_done(PurpleAccount *account, gboolean ok);
 
-/* Start (RESPOND FALSE) or answer (RESPOND TRUE) a verification of CONV's
- * peer with SECRET, and QUESTION when starting (NULL or "" for a shared
- * secret). FALSE with ERROR if the conversation is not private. */
-gboolean potr_session_smp_start(PurpleConversation *conv, const char *question,
-                                const char *secret, gboolean respond, GError **error);
-
 /* The peer said it could not read a message: tell the user which one of
  * theirs may be lost (libotr refreshes the session by itself). */
 void potr_session_peer_error(ConnContext *context);
@@ -90,23 +84,34 @@ void potr_session_peer_error(ConnContext *context);
  * PotrOpData of the message. */
 void potr_session_tell_not_private(ConnContext *context, const void *opdata);
 
-/* The question of the peer's pending verification request, or NULL. */
-const char *potr_session_smp_asked(ConnContext *context);
-
-/* Abort the running verification of CONV, if any. */
-void potr_session_smp_abort(PurpleConversation *conv);
-
 /* Set the trust of CONTEXT's active fingerprint ("verified", "smp", or ""
  * to clear), save it at once and tell the user. */
 void potr_session_set_trust(ConnContext *context, const char *trust);
 
-/* An SMP event from libotr for CONTEXT (progress, question, outcome). */
-void potr_session_smp_event(ConnContext *context, int smp_event,
-                            unsigned short progress, const char *question);
-
 /* We sent WHO a D-H commit (the first message of a key exchange): kept
  * to settle two exchanges that cross (see loses_to_our_commit). */
 void potr_session_commit_sent(PurpleAccount *account, const char *who);
+
+/* What the core keeps about a context (libotr's ConnContext.app_data). */
+typedef struct {
+    gboolean smp_ours;        /* we started the running verification */
+    gboolean smp_question;    /* and it carries a question */
+    char *asked;              /* the question of the peer's pending request */
+    char *last_sent;          /* plain text of the last message sent privately */
+    gint64 told_not_private;  /* when the peer was last told we have no session */
+    gint64 query_sent;        /* when we last sent a query (monotonic us), 0: never */
+} PotrContextData;
+
+/* CONTEXT's data, created on first use and freed with the context. */
+PotrContextData *potr_session_data(ConnContext *context);
+
+/* Write TEMPLATE ({buddy}, {detail}: escaped) into CONV, never logged. */
+void potr_session_say(PurpleConversation *conv, const char *template_, const char *buddy,
+                      const char *detail, PurpleMessageFlags flags);
+
+/* Overwrite TEXT (a secret, a private message) and free it, in a way the
+ * compiler cannot drop. NULL is a no-op. */
+void potr_wipe_free(char *text);
 
 /* Number of messages held for WHO on ACCOUNT until private. */
 guint potr_session_held_count(PurpleAccount *account, const char *who);
