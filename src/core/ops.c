@@ -7,6 +7,7 @@
 #include <libotr/privkey.h>
 #include <libotr/instag.h>
 
+#include "ake.h"
 #include "engine.h"
 #include "events.h"
 #include "html.h"
@@ -132,7 +133,7 @@ op_inject_message(void *opdata, const char *accountname, const char *protocol,
         g_free(norm);
     }
     if (g_str_has_prefix(message, "?OTR:AAMC"))
-        potr_session_commit_sent(account, recipient);
+        potr_ake_commit_sent(account, recipient);
     /* prpl-jabber expects a conversation for every IM it sends (it asserts
      * on a missing one); the peer started talking to us, so one is due */
     if (purple_find_conversation_with_account(PURPLE_CONV_TYPE_IM, to, account) == NULL)

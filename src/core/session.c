@@ -16,6 +16,7 @@
 #include "policy.h"
 #include "store.h"
 #include "xmpp.h"
+#include "ake.h"
 
 /* Seconds during which an identical status line is not repeated. */
 #define POTR_DEDUPE_SECONDS 10
@@ -31,25 +32,18 @@ typedef struct {
 static GHashTable *held = NULL;
 /* "protocol\naccount" -> GHashTable set of peers waiting for the key */
 static GHashTable *key_waiters = NULL;
-/* held_key()s of conversations that were private when the peer or we went
+/* keys (potr_session_key()) of conversations that were private when the peer or we went
  * offline: they are started again when both are back */
 static GHashTable *resume = NULL;
-/* held_key() -> time (time_t) we last sent a D-H commit to that buddy,
- * while the exchange it began is not finished */
-static GHashTable *commits_sent = NULL;
-/* held_key() -> source id of the check that a started key exchange ended,
- * and -> how many times it was started again */
-static GHashTable *ake_checks = NULL;
-static GHashTable *ake_tries = NULL;
-/* held_key()s whose messages are sent on the next idle, and that idle */
+/* keys (potr_session_key()) whose messages are sent on the next idle, and that idle */
 static GHashTable *flush_pending = NULL;
 static guint flush_source = 0;
 /* PurpleConversation* -> LastLine (repeat suppression) */
 static GHashTable *last_lines = NULL;
 static void *session_handle = NULL;
 
-static char *
-held_key(PurpleAccount *account, const char *who)
+char *
+potr_session_key(PurpleAccount *account, const char *who)
 {
     char *norm = potr_core_normalize(account, who);
     char *key = g_strdup_printf("%s\n%s\n%s", purple_account_get_protocol_id(account),
@@ -241,7 +235,6 @@ update_logging(PurpleConversation *conv, ConnContext *context)
 
 static void remember_sent(ConnContext *context, const char *html);
 static gboolean query_pending(ConnContext *context);
-static void unwatch_ake(ConnContext *context);
 static void note_query(ConnContext *context);
 
 /* Encrypt HTML for WHO through libotr. Fragments are sent; with LAST the
@@ -300,7 +293,7 @@ cleanup:
 static GQueue *
 held_queue(PurpleAccount *account, const char *who, gboolean create)
 {
-    char *key = held_key(account, who);
+    char *key = potr_session_key(account, who);
     GQueue *queue = g_hash_table_lookup(held, key);
 
     if (queue == NULL && create) {
@@ -424,7 +417,7 @@ schedule_flush(ConnContext *context)
 
     if (account == NULL || potr_session_held_count(account, context->username) == 0)
         return;
-    g_hash_table_add(flush_pending, held_key(account, context->username));
+    g_hash_table_add(flush_pending, potr_session_key(account, context->username));
     if (flush_source == 0)
         flush_source = g_idle_add(flush_later, NULL);
 }
@@ -554,57 +547,6 @@ clear_phantom_instances(ConnContext *any)
             otrl_context_force_plaintext(c);
 }
 
-/* Crossing key exchanges. When both sides answer each other's query at
- * once, both send a D-H commit; with v3 instance tags libotr handles each
- * incoming commit in a fresh instance context instead of comparing it with
- * its own, the two exchanges overwrite each other's state and neither
- * finishes. The protocol's rule is that one of the two commits wins; the
- * side whose account name sorts first keeps its own and ignores the
- * peer's, which both sides decide alike. Only a recent commit of ours
- * counts (a stale one would block a fresh exchange). */
-#define POTR_COMMIT_FRESH_SECONDS 30
-
-static gboolean
-loses_to_our_commit(PurpleAccount *account, const char *norm, const char *message)
-{
-    char *key = NULL;
-    char *own = NULL;
-    gpointer sent = NULL;
-    gboolean ours_wins = FALSE;
-
-    if (!g_str_has_prefix(message, "?OTR:AAMC"))
-        return FALSE;   /* v2 commits meet in one context: libotr decides */
-    key = held_key(account, norm);
-    sent = g_hash_table_lookup(commits_sent, key);
-    g_free(key);
-    if (sent == NULL || time(NULL) - (time_t)GPOINTER_TO_SIZE(sent) > POTR_COMMIT_FRESH_SECONDS)
-        return FALSE;
-    own = potr_core_normalize(account, purple_account_get_username(account));
-    ours_wins = strcmp(own, norm) < 0;
-    g_free(own);
-    return ours_wins;
-}
-
-void
-potr_session_commit_sent(PurpleAccount *account, const char *who)
-{
-    if (commits_sent != NULL)
-        g_hash_table_insert(commits_sent, held_key(account, who), GSIZE_TO_POINTER((gsize)time(NULL)));
-}
-
-static void
-forget_commit(ConnContext *context)
-{
-    PurpleAccount *account = potr_core_find_account(context->accountname, context->protocol);
-    char *key = NULL;
-
-    if (account == NULL || commits_sent == NULL)
-        return;
-    key = held_key(account, context->username);
-    g_hash_table_remove(commits_sent, key);
-    g_free(key);
-}
-
 /* A query kept by the server for a few moments (sent while we were
  * connecting) still asks for a conversation now: it is answered. */
 #define POTR_QUERY_FRESH_SECONDS 120
@@ -674,7 +616,7 @@ on_receiving_im(PurpleAccount *account, char **who, char **message, PurpleConver
         }
         opdata.quiet = TRUE;
     }
-    if (!opdata.quiet && loses_to_our_commit(account, norm, *message)) {
+    if (!opdata.quiet && potr_ake_crossing_loser(account, norm, *message)) {
         purple_debug_info("purple-otr", "crossing key exchange: ours goes on\n");
         g_clear_pointer(message, g_free);
         g_free(norm);
@@ -792,8 +734,7 @@ potr_session_changed(ConnContext *context, PotrChange change)
         warn_key_changed(conv, context);
     potr_core_emit_level(conv);
     if (change == POTR_CHANGE_SECURE || change == POTR_CHANGE_REFRESHED) {
-        forget_commit(context);
-        unwatch_ake(context);
+        potr_ake_settled(context);
         schedule_flush(context);
     }
 }
@@ -803,103 +744,6 @@ has_key(PurpleAccount *account)
 {
     return otrl_privkey_find(potr_core_userstate(), purple_account_get_username(account),
                              purple_account_get_protocol_id(account)) != NULL;
-}
-
-/* A key exchange that a peer who speaks OTR began but that did not end
- * (a message lost on the way, two exchanges crossing while a key was being
- * made) is started again, twice at the most, instead of leaving the user
- * at "Starting a private conversation..." for ever. */
-#define POTR_AKE_PATIENCE_SECONDS 15
-#define POTR_AKE_TRIES 2
-
-/* Seconds to wait; POTR_AKE_PATIENCE in the environment (1..600) lets the
- * end-to-end tests see a retry without waiting for it. */
-static guint
-ake_patience(void)
-{
-    const char *env = g_getenv("POTR_AKE_PATIENCE");
-    guint64 value = env != NULL ? g_ascii_strtoull(env, NULL, 10) : 0;
-
-    return value >= 1 && value <= 600 ? (guint)value : POTR_AKE_PATIENCE_SECONDS;
-}
-
-static void send_query(PurpleAccount *account, const char *who);
-
-static gboolean
-ake_check_due(gpointer data)
-{
-    const char *key = data;
-    char **parts = g_strsplit(key, "\n", 3);
-    PurpleAccount *account = g_strv_length(parts) == 3 ? purple_accounts_find(parts[1], parts[0]) : NULL;
-    ConnContext *master = account != NULL ? potr_session_find(account, parts[2], OTRL_INSTAG_MASTER, FALSE) : NULL;
-    guint tries = GPOINTER_TO_UINT(g_hash_table_lookup(ake_tries, key));
-    gboolean secure = FALSE;
-    gboolean answered = FALSE;
-
-    for (ConnContext *c = master; c != NULL && c->m_context == master; c = c->next) {
-        /* a finished session was private and ended: nothing to retry */
-        secure = secure || c->msgstate != OTRL_MSGSTATE_PLAINTEXT;
-        answered = answered || c->auth.authstate != OTRL_AUTHSTATE_NONE
-                   || c->otr_offer == OFFER_ACCEPTED;
-    }
-    if (account != NULL) {
-        PurpleBuddy *buddy = purple_find_buddy(account, parts[2]);
-
-        if (buddy != NULL && !PURPLE_BUDDY_IS_ONLINE(buddy))
-            answered = FALSE;   /* gone: the exchange restarts when they are back */
-    }
-    {
-        gpointer stored = NULL;
-
-        /* this source ends here: forget it without removing it */
-        if (g_hash_table_steal_extended(ake_checks, key, &stored, NULL))
-            g_free(stored);
-    }
-    if (!secure && answered && tries < POTR_AKE_TRIES && purple_account_is_connected(account)) {
-        PurpleConversation *conv = purple_conversation_new(PURPLE_CONV_TYPE_IM, account, parts[2]);
-
-        g_hash_table_insert(ake_tries, g_strdup(key), GUINT_TO_POINTER(tries + 1));
-        write_expanded(conv, _("The key exchange with {buddy} did not finish; trying again\xe2\x80\xa6"),
-                       parts[2], NULL, PURPLE_MESSAGE_SYSTEM);
-        for (ConnContext *c = master; c != NULL && c->m_context == master; c = c->next)
-            if (c->msgstate != OTRL_MSGSTATE_ENCRYPTED)
-                otrl_auth_clear(&c->auth);
-        send_query(account, parts[2]);
-    }
-    g_strfreev(parts);
-    return G_SOURCE_REMOVE;
-}
-
-/* The key exchange with CONTEXT's buddy ended: no check is due. */
-static void
-unwatch_ake(ConnContext *context)
-{
-    PurpleAccount *account = potr_core_find_account(context->accountname, context->protocol);
-    char *key = NULL;
-    gpointer stored = NULL;
-    gpointer source = NULL;
-
-    if (account == NULL || ake_checks == NULL)
-        return;
-    key = held_key(account, context->username);
-    if (g_hash_table_steal_extended(ake_checks, key, &stored, &source)) {
-        g_source_remove(GPOINTER_TO_UINT(source));
-        g_free(stored);
-    }
-    g_free(key);
-}
-
-static void
-watch_ake(PurpleAccount *account, const char *who)
-{
-    char *key = held_key(account, who);
-    guint source = GPOINTER_TO_UINT(g_hash_table_lookup(ake_checks, key));
-
-    if (source != 0)
-        g_source_remove(source);
-    source = g_timeout_add_seconds_full(G_PRIORITY_DEFAULT, ake_patience(),
-                                        ake_check_due, g_strdup(key), g_free);
-    g_hash_table_insert(ake_checks, key, GUINT_TO_POINTER(source));
 }
 
 /* The OTR query: its tag, then a plain sentence for a client without OTR.
@@ -919,17 +763,13 @@ query_message(PurpleAccount *account, PotrPolicy policy)
 void
 potr_session_start(PurpleAccount *account, const char *who)
 {
-    char *key = NULL;
-
     g_return_if_fail(account != NULL && who != NULL);
-    key = held_key(account, who);
-    g_hash_table_remove(ake_tries, key);   /* a new start: retries anew */
-    g_free(key);
-    send_query(account, who);
+    potr_ake_reset_tries(account, who);   /* a new start: retries anew */
+    potr_session_query(account, who);
 }
 
-static void
-send_query(PurpleAccount *account, const char *who)
+void
+potr_session_query(PurpleAccount *account, const char *who)
 {
     PurpleConversation *conv = NULL;
     ConnContext *context = NULL;
@@ -963,7 +803,7 @@ send_query(PurpleAccount *account, const char *who)
                    who, NULL, PURPLE_MESSAGE_SYSTEM);
     serv_send_im(gc, who, query, 0);
     note_query(context);
-    watch_ake(account, who);
+    potr_ake_watch(account, who);
     g_free(query);
 }
 
@@ -1087,19 +927,6 @@ potr_session_need_key(PurpleAccount *account, const char *peer)
     g_free(key);
 }
 
-/* A key exchange that began while we had no key stalled at the step that
- * needed it; the half-done state would confuse the fresh one that follows,
- * so it is forgotten. */
-static void
-forget_stalled_ake(PurpleAccount *account, const char *who)
-{
-    ConnContext *master = potr_session_find(account, who, OTRL_INSTAG_MASTER, FALSE);
-
-    for (ConnContext *c = master; c != NULL && c->m_context == master; c = c->next)
-        if (c->msgstate != OTRL_MSGSTATE_ENCRYPTED)
-            otrl_auth_clear(&c->auth);
-}
-
 void
 potr_session_key_done(PurpleAccount *account, gboolean ok)
 {
@@ -1118,7 +945,7 @@ potr_session_key_done(PurpleAccount *account, gboolean ok)
 
         if (ok) {
             write_expanded(conv, _("Your private key is ready."), l->data, NULL, PURPLE_MESSAGE_SYSTEM);
-            forget_stalled_ake(account, l->data);
+            potr_ake_forget_stalled(account, l->data);
             potr_session_start(account, l->data);
         } else {
             write_expanded(conv, _("Your private key could not be generated: the private "
@@ -1276,7 +1103,7 @@ remember_private(PurpleAccount *account, const char *only)
             || potr_core_find_account(c->accountname, c->protocol) != account
             || (norm != NULL && strcmp(norm, c->username) != 0))
             continue;
-        g_hash_table_add(resume, held_key(account, c->username));
+        g_hash_table_add(resume, potr_session_key(account, c->username));
     }
     g_free(norm);
 }
@@ -1334,7 +1161,7 @@ on_buddy_signed_off(PurpleBuddy *buddy, gpointer data)
     }
     if (!ended)
         return;
-    g_hash_table_add(resume, held_key(account, who));
+    g_hash_table_add(resume, potr_session_key(account, who));
     {
         PurpleConversation *conv = potr_session_conv(master, FALSE);
 
@@ -1352,7 +1179,7 @@ static void
 on_buddy_signed_on(PurpleBuddy *buddy, gpointer data)
 {
     PurpleAccount *account = purple_buddy_get_account(buddy);
-    char *key = held_key(account, purple_buddy_get_name(buddy));
+    char *key = potr_session_key(account, purple_buddy_get_name(buddy));
 
     if (g_hash_table_remove(resume, key))
         potr_session_start(account, purple_buddy_get_name(buddy));
@@ -1371,9 +1198,7 @@ potr_session_init(void *handle)
     last_lines = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, free_last_line);
     resume = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     flush_pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    ake_checks = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    ake_tries = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    commits_sent = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    potr_ake_init();
     purple_signal_connect(convs, "sending-im-msg", handle, PURPLE_CALLBACK(on_sending_im), NULL);
     purple_signal_connect(convs, "receiving-im-msg", handle, PURPLE_CALLBACK(on_receiving_im), NULL);
     purple_signal_connect(convs, "conversation-created", handle,
@@ -1413,16 +1238,6 @@ potr_session_uninit(void)
         flush_source = 0;
     }
     g_clear_pointer(&flush_pending, g_hash_table_destroy);
-    {
-        GHashTableIter iter;
-        gpointer source = NULL;
-
-        g_hash_table_iter_init(&iter, ake_checks);
-        while (g_hash_table_iter_next(&iter, NULL, &source))
-            g_source_remove(GPOINTER_TO_UINT(source));
-    }
-    g_clear_pointer(&ake_checks, g_hash_table_destroy);
-    g_clear_pointer(&ake_tries, g_hash_table_destroy);
-    g_clear_pointer(&commits_sent, g_hash_table_destroy);
+    potr_ake_uninit();
     session_handle = NULL;
 }

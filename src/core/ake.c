@@ -1,0 +1,222 @@
+/* purple-otr - GPL-2.0-or-later
+ * AKE: seeing key exchanges through: two that cross, one that stalls, one
+ * that waited for our new key. */
+#include "i18n.h"
+#include "ake.h"
+
+#include <string.h>
+#include <time.h>
+#include <libotr/auth.h>
+#include <libotr/context.h>
+
+#include "engine.h"
+#include "session.h"
+
+/* potr_session_key() -> time (time_t) we last sent a D-H commit to that
+ * buddy, while the exchange it began is not finished */
+static GHashTable *commits_sent = NULL;
+/* potr_session_key() -> source id of the check that a started key exchange
+ * ended, and -> how many times it was started again */
+static GHashTable *ake_checks = NULL;
+static GHashTable *ake_tries = NULL;
+
+/* Crossing key exchanges. When both sides answer each other's query at
+ * once, both send a D-H commit; with v3 instance tags libotr handles each
+ * incoming commit in a fresh instance context instead of comparing it with
+ * its own, the two exchanges overwrite each other's state and neither
+ * finishes. The protocol's rule is that one of the two commits wins; the
+ * side whose account name sorts first keeps its own and ignores the
+ * peer's, which both sides decide alike. Only a recent commit of ours
+ * counts (a stale one would block a fresh exchange). */
+#define POTR_COMMIT_FRESH_SECONDS 30
+
+gboolean
+potr_ake_crossing_loser(PurpleAccount *account, const char *norm, const char *message)
+{
+    char *key = NULL;
+    char *own = NULL;
+    gpointer sent = NULL;
+    gboolean ours_wins = FALSE;
+
+    if (commits_sent == NULL || !g_str_has_prefix(message, "?OTR:AAMC"))
+        return FALSE;   /* v2 commits meet in one context: libotr decides */
+    key = potr_session_key(account, norm);
+    sent = g_hash_table_lookup(commits_sent, key);
+    g_free(key);
+    if (sent == NULL || time(NULL) - (time_t)GPOINTER_TO_SIZE(sent) > POTR_COMMIT_FRESH_SECONDS)
+        return FALSE;
+    own = potr_core_normalize(account, purple_account_get_username(account));
+    ours_wins = strcmp(own, norm) < 0;
+    g_free(own);
+    return ours_wins;
+}
+
+void
+potr_ake_commit_sent(PurpleAccount *account, const char *who)
+{
+    if (commits_sent != NULL)
+        g_hash_table_insert(commits_sent, potr_session_key(account, who), GSIZE_TO_POINTER((gsize)time(NULL)));
+}
+
+static void
+forget_commit(ConnContext *context)
+{
+    PurpleAccount *account = potr_core_find_account(context->accountname, context->protocol);
+    char *key = NULL;
+
+    if (account == NULL || commits_sent == NULL)
+        return;
+    key = potr_session_key(account, context->username);
+    g_hash_table_remove(commits_sent, key);
+    g_free(key);
+}
+
+/* A key exchange that a peer who speaks OTR began but that did not end
+ * (a message lost on the way, two exchanges crossing while a key was being
+ * made) is started again, twice at the most, instead of leaving the user
+ * at "Starting a private conversation..." for ever. */
+#define POTR_AKE_PATIENCE_SECONDS 15
+#define POTR_AKE_TRIES 2
+
+/* Seconds to wait; POTR_AKE_PATIENCE in the environment (1..600) lets the
+ * end-to-end tests see a retry without waiting for it. */
+static guint
+ake_patience(void)
+{
+    const char *env = g_getenv("POTR_AKE_PATIENCE");
+    guint64 value = env != NULL ? g_ascii_strtoull(env, NULL, 10) : 0;
+
+    return value >= 1 && value <= 600 ? (guint)value : POTR_AKE_PATIENCE_SECONDS;
+}
+
+static gboolean
+ake_check_due(gpointer data)
+{
+    const char *key = data;
+    char **parts = g_strsplit(key, "\n", 3);
+    PurpleAccount *account = g_strv_length(parts) == 3 ? purple_accounts_find(parts[1], parts[0]) : NULL;
+    ConnContext *master = account != NULL ? potr_session_find(account, parts[2], OTRL_INSTAG_MASTER, FALSE) : NULL;
+    guint tries = GPOINTER_TO_UINT(g_hash_table_lookup(ake_tries, key));
+    gboolean secure = FALSE;
+    gboolean answered = FALSE;
+
+    for (ConnContext *c = master; c != NULL && c->m_context == master; c = c->next) {
+        /* a finished session was private and ended: nothing to retry */
+        secure = secure || c->msgstate != OTRL_MSGSTATE_PLAINTEXT;
+        answered = answered || c->auth.authstate != OTRL_AUTHSTATE_NONE
+                   || c->otr_offer == OFFER_ACCEPTED;
+    }
+    if (account != NULL) {
+        PurpleBuddy *buddy = purple_find_buddy(account, parts[2]);
+
+        if (buddy != NULL && !PURPLE_BUDDY_IS_ONLINE(buddy))
+            answered = FALSE;   /* gone: the exchange restarts when they are back */
+    }
+    {
+        gpointer stored = NULL;
+
+        /* this source ends here: forget it without removing it */
+        if (g_hash_table_steal_extended(ake_checks, key, &stored, NULL))
+            g_free(stored);
+    }
+    if (!secure && answered && tries < POTR_AKE_TRIES && purple_account_is_connected(account)) {
+        PurpleConversation *conv = purple_conversation_new(PURPLE_CONV_TYPE_IM, account, parts[2]);
+
+        g_hash_table_insert(ake_tries, g_strdup(key), GUINT_TO_POINTER(tries + 1));
+        potr_session_say(conv, _("The key exchange with {buddy} did not finish; trying again\xe2\x80\xa6"),
+                       parts[2], NULL, PURPLE_MESSAGE_SYSTEM);
+        for (ConnContext *c = master; c != NULL && c->m_context == master; c = c->next)
+            if (c->msgstate != OTRL_MSGSTATE_ENCRYPTED)
+                otrl_auth_clear(&c->auth);
+        potr_session_query(account, parts[2]);
+    }
+    g_strfreev(parts);
+    return G_SOURCE_REMOVE;
+}
+
+/* The key exchange with CONTEXT's buddy ended: no check is due. */
+static void
+unwatch_ake(ConnContext *context)
+{
+    PurpleAccount *account = potr_core_find_account(context->accountname, context->protocol);
+    char *key = NULL;
+    gpointer stored = NULL;
+    gpointer source = NULL;
+
+    if (account == NULL || ake_checks == NULL)
+        return;
+    key = potr_session_key(account, context->username);
+    if (g_hash_table_steal_extended(ake_checks, key, &stored, &source)) {
+        g_source_remove(GPOINTER_TO_UINT(source));
+        g_free(stored);
+    }
+    g_free(key);
+}
+
+void
+potr_ake_watch(PurpleAccount *account, const char *who)
+{
+    char *key = potr_session_key(account, who);
+    guint source = GPOINTER_TO_UINT(g_hash_table_lookup(ake_checks, key));
+
+    if (source != 0)
+        g_source_remove(source);
+    source = g_timeout_add_seconds_full(G_PRIORITY_DEFAULT, ake_patience(),
+                                        ake_check_due, g_strdup(key), g_free);
+    g_hash_table_insert(ake_checks, key, GUINT_TO_POINTER(source));
+}
+
+/* A key exchange that began while we had no key stalled at the step that
+ * needed it; the half-done state would confuse the fresh one that follows,
+ * so it is forgotten. */
+void
+potr_ake_forget_stalled(PurpleAccount *account, const char *who)
+{
+    ConnContext *master = potr_session_find(account, who, OTRL_INSTAG_MASTER, FALSE);
+
+    for (ConnContext *c = master; c != NULL && c->m_context == master; c = c->next)
+        if (c->msgstate != OTRL_MSGSTATE_ENCRYPTED)
+            otrl_auth_clear(&c->auth);
+}
+
+
+void
+potr_ake_settled(ConnContext *context)
+{
+    forget_commit(context);
+    unwatch_ake(context);
+}
+
+void
+potr_ake_reset_tries(PurpleAccount *account, const char *who)
+{
+    char *key = potr_session_key(account, who);
+
+    if (ake_tries != NULL)
+        g_hash_table_remove(ake_tries, key);
+    g_free(key);
+}
+
+void
+potr_ake_init(void)
+{
+    ake_checks = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    ake_tries = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    commits_sent = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+}
+
+void
+potr_ake_uninit(void)
+{
+    GHashTableIter iter;
+    gpointer source = NULL;
+
+    if (ake_checks != NULL) {
+        g_hash_table_iter_init(&iter, ake_checks);
+        while (g_hash_table_iter_next(&iter, NULL, &source))
+            g_source_remove(GPOINTER_TO_UINT(source));
+    }
+    g_clear_pointer(&ake_checks, g_hash_table_destroy);
+    g_clear_pointer(&ake_tries, g_hash_table_destroy);
+    g_clear_pointer(&commits_sent, g_hash_table_destroy);
+}

@@ -1,0 +1,38 @@
+/* purple-otr - GPL-2.0-or-later
+ * AKE: seeing key exchanges through: two that cross, one that stalls, one
+ * that waited for our new key. */
+#ifndef POTR_AKE_H
+#define POTR_AKE_H
+
+#include <glib.h>
+#include <purple.h>
+#include <libotr/proto.h>
+#include <libotr/context.h>
+
+void potr_ake_init(void);
+/* Cancels every pending check (at unload). */
+void potr_ake_uninit(void);
+
+/* We sent WHO a D-H commit (the first message of a key exchange). */
+void potr_ake_commit_sent(PurpleAccount *account, const char *who);
+
+/* TRUE if MESSAGE from NORM (normalised) is a v3 D-H commit that crosses
+ * a fresh one of ours and must be ignored: of two crossing commits, the
+ * one from the side whose account name sorts first goes on. */
+gboolean potr_ake_crossing_loser(PurpleAccount *account, const char *norm, const char *message);
+
+/* A query went to WHO: check, a little later, that the key exchange ended;
+ * a stalled one (the peer answered, then nothing) is started again, twice
+ * at the most, and the user is told. */
+void potr_ake_watch(PurpleAccount *account, const char *who);
+
+/* The exchange with CONTEXT's buddy ended well: nothing more to watch. */
+void potr_ake_settled(ConnContext *context);
+
+/* The user started anew: the retries count from zero. */
+void potr_ake_reset_tries(PurpleAccount *account, const char *who);
+
+/* Forget the half-done exchanges with WHO that waited for our new key. */
+void potr_ake_forget_stalled(PurpleAccount *account, const char *who);
+
+#endif /* POTR_AKE_H */
