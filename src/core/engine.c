@@ -11,6 +11,7 @@
 #include "dialogs.h"
 #include "ops.h"
 #include "policy.h"
+#include "presence.h"
 #include "session.h"
 #include "store.h"
 #include "xmpp.h"
@@ -258,6 +259,7 @@ potr_core_start(PurplePlugin *plugin, GError **error)
     register_signals(plugin);
     load_files();
     potr_session_init(plugin);
+    potr_presence_init(plugin);
     potr_commands_init(plugin);
     potr_dialogs_init(plugin);
     potr_xmpp_init(plugin);
@@ -273,6 +275,7 @@ potr_core_stop(void)
     potr_commands_uninit();
     potr_dialogs_uninit();
     potr_xmpp_uninit();
+    potr_presence_uninit();
     potr_session_uninit();
     potr_ops_stop_timer();
     potr_store_keygen_cancel_all(core_us);

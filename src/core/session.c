@@ -32,9 +32,6 @@ typedef struct {
 static GHashTable *held = NULL;
 /* "protocol\naccount" -> GHashTable set of peers waiting for the key */
 static GHashTable *key_waiters = NULL;
-/* keys (potr_session_key()) of conversations that were private when the peer or we went
- * offline: they are started again when both are back */
-static GHashTable *resume = NULL;
 /* keys (potr_session_key()) whose messages are sent on the next idle, and that idle */
 static GHashTable *flush_pending = NULL;
 static guint flush_source = 0;
@@ -424,8 +421,8 @@ schedule_flush(ConnContext *context)
 
 /* Tell the owner of every held message of ACCOUNT (all when NULL) that it
  * was not sent, and drop it. */
-static void
-drop_held(PurpleAccount *account)
+void
+potr_session_drop_held(PurpleAccount *account)
 {
     GHashTableIter iter;
     gpointer key = NULL;
@@ -676,6 +673,9 @@ change_text(ConnContext *context, PotrChange change)
     case POTR_CHANGE_FINISHED:
         return _("{buddy} has ended the private conversation. Your messages will not be sent "
                  "until you end it too (/otr end) or refresh it (/otr refresh).");
+    case POTR_CHANGE_OFFLINE:
+        return _("{buddy} went offline: the private conversation has ended. It starts again "
+                 "when {buddy} is back.");
     case POTR_CHANGE_TRUST:
     default:
         return NULL;
@@ -721,7 +721,7 @@ potr_session_changed(ConnContext *context, PotrChange change)
 
     g_return_if_fail(context != NULL);
 
-    conv = potr_session_conv(context, change != POTR_CHANGE_TRUST);
+    conv = potr_session_conv(context, change != POTR_CHANGE_TRUST && change != POTR_CHANGE_OFFLINE);
     if (conv == NULL)
         return;
     update_logging(conv, context);
@@ -1091,101 +1091,6 @@ on_deleting_conversation(PurpleConversation *conv, gpointer data)
     purple_request_close_with_handle(conv);
 }
 
-/* Remember every buddy of ACCOUNT with a private conversation now. */
-static void
-remember_private(PurpleAccount *account, const char *only)
-{
-    OtrlUserState us = potr_core_userstate();
-    char *norm = only != NULL ? potr_core_normalize(account, only) : NULL;
-
-    for (ConnContext *c = us != NULL ? us->context_root : NULL; c != NULL; c = c->next) {
-        if (c->msgstate != OTRL_MSGSTATE_ENCRYPTED
-            || potr_core_find_account(c->accountname, c->protocol) != account
-            || (norm != NULL && strcmp(norm, c->username) != 0))
-            continue;
-        g_hash_table_add(resume, potr_session_key(account, c->username));
-    }
-    g_free(norm);
-}
-
-static void
-on_signing_off(PurpleConnection *gc, gpointer data)
-{
-    PurpleAccount *account = purple_connection_get_account(gc);
-
-    remember_private(account, NULL);
-    potr_session_end_all(account);
-    drop_held(account);
-}
-
-/* Back online: restart what was private with buddies who are not on the
- * list (those on it restart when their presence says they are back). */
-static void
-on_signed_on(PurpleConnection *gc, gpointer data)
-{
-    PurpleAccount *account = purple_connection_get_account(gc);
-    char *prefix = account_key(account);
-    GList *keys = g_hash_table_get_keys(resume);
-
-    for (GList *l = keys; l != NULL; l = l->next) {
-        const char *key = l->data;
-        const char *who = NULL;
-
-        if (!g_str_has_prefix(key, prefix) || key[strlen(prefix)] != '\n')
-            continue;
-        who = key + strlen(prefix) + 1;
-        if (purple_find_buddy(account, who) != NULL)
-            continue;
-        potr_session_start(account, who);
-        g_hash_table_remove(resume, key);
-    }
-    g_list_free(keys);
-    g_free(prefix);
-}
-
-/* The peer left: its side of the session is gone, so ours ends too (no
- * message is sent: nobody is there to read it); it restarts on return. */
-static void
-on_buddy_signed_off(PurpleBuddy *buddy, gpointer data)
-{
-    PurpleAccount *account = purple_buddy_get_account(buddy);
-    const char *who = purple_buddy_get_name(buddy);
-    ConnContext *master = potr_session_find(account, who, OTRL_INSTAG_MASTER, FALSE);
-    gboolean ended = FALSE;
-
-    for (ConnContext *c = master; c != NULL && c->m_context == master; c = c->next) {
-        if (c->msgstate != OTRL_MSGSTATE_ENCRYPTED)
-            continue;
-        otrl_context_force_plaintext(c);
-        ended = TRUE;
-    }
-    if (!ended)
-        return;
-    g_hash_table_add(resume, potr_session_key(account, who));
-    {
-        PurpleConversation *conv = potr_session_conv(master, FALSE);
-
-        if (conv != NULL) {
-            write_expanded(conv, _("{buddy} went offline: the private conversation has ended. It "
-                                   "starts again when {buddy} is back."),
-                           who, NULL, PURPLE_MESSAGE_SYSTEM);
-            update_logging(conv, master);
-            potr_core_emit_level(conv);
-        }
-    }
-}
-
-static void
-on_buddy_signed_on(PurpleBuddy *buddy, gpointer data)
-{
-    PurpleAccount *account = purple_buddy_get_account(buddy);
-    char *key = potr_session_key(account, purple_buddy_get_name(buddy));
-
-    if (g_hash_table_remove(resume, key))
-        potr_session_start(account, purple_buddy_get_name(buddy));
-    g_free(key);
-}
-
 void
 potr_session_init(void *handle)
 {
@@ -1196,7 +1101,6 @@ potr_session_init(void *handle)
     key_waiters = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                         (GDestroyNotify)g_hash_table_destroy);
     last_lines = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, free_last_line);
-    resume = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     flush_pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     potr_ake_init();
     purple_signal_connect(convs, "sending-im-msg", handle, PURPLE_CALLBACK(on_sending_im), NULL);
@@ -1205,14 +1109,6 @@ potr_session_init(void *handle)
                           PURPLE_CALLBACK(on_conversation_created), NULL);
     purple_signal_connect(convs, "deleting-conversation", handle,
                           PURPLE_CALLBACK(on_deleting_conversation), NULL);
-    purple_signal_connect(purple_connections_get_handle(), "signing-off", handle,
-                          PURPLE_CALLBACK(on_signing_off), NULL);
-    purple_signal_connect(purple_connections_get_handle(), "signed-on", handle,
-                          PURPLE_CALLBACK(on_signed_on), NULL);
-    purple_signal_connect(purple_blist_get_handle(), "buddy-signed-off", handle,
-                          PURPLE_CALLBACK(on_buddy_signed_off), NULL);
-    purple_signal_connect(purple_blist_get_handle(), "buddy-signed-on", handle,
-                          PURPLE_CALLBACK(on_buddy_signed_on), NULL);
 }
 
 void
@@ -1222,7 +1118,7 @@ potr_session_uninit(void)
 
     if (held == NULL)
         return;
-    drop_held(NULL);
+    potr_session_drop_held(NULL);
     /* give back the logging that was switched off for private conversations */
     for (convs = purple_get_ims(); convs != NULL; convs = convs->next)
         if (purple_conversation_get_data(convs->data, "potr-unlogged") != NULL) {
@@ -1232,7 +1128,6 @@ potr_session_uninit(void)
     g_clear_pointer(&held, g_hash_table_destroy);
     g_clear_pointer(&key_waiters, g_hash_table_destroy);
     g_clear_pointer(&last_lines, g_hash_table_destroy);
-    g_clear_pointer(&resume, g_hash_table_destroy);
     if (flush_source != 0) {
         g_source_remove(flush_source);
         flush_source = 0;

@@ -49,7 +49,8 @@ typedef enum {
     POTR_CHANGE_INSECURE,
     POTR_CHANGE_REFRESHED,
     POTR_CHANGE_FINISHED,
-    POTR_CHANGE_TRUST
+    POTR_CHANGE_TRUST,
+    POTR_CHANGE_OFFLINE      /* the peer went away (presence) */
 } PotrChange;
 void potr_session_changed(ConnContext *context, PotrChange change);
 
@@ -116,6 +117,10 @@ void potr_session_say(PurpleConversation *conv, const char *template_, const cha
 /* Overwrite TEXT (a secret, a private message) and free it, in a way the
  * compiler cannot drop. NULL is a no-op. */
 void potr_wipe_free(char *text);
+
+/* Tell the owner of every held message of ACCOUNT (all when NULL) that
+ * it was not sent, and drop it. */
+void potr_session_drop_held(PurpleAccount *account);
 
 /* Number of messages held for WHO on ACCOUNT until private. */
 guint potr_session_held_count(PurpleAccount *account, const char *who);
