@@ -7,6 +7,7 @@
 import os
 import re
 import stat
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -58,6 +59,11 @@ class Pair(object):
                 pass
             finally:
                 c.kill()
+
+
+def run_with_server(func, tap):
+    with Prosody() as server:
+        func(tap, server)
 
 
 def with_pair(func, **pair_kw):
@@ -298,6 +304,51 @@ def test_html(tap, server, pair):
     tap.ok('&amp;' in got.text and '&lt; b' in got.text, 'and text stays text', got.text)
 
 
+def mkprofile(userdir, account, *buddies):
+    """OTR files as pidgin-otr leaves them; returns the key's fingerprint."""
+    tool = os.path.join(os.environ.get('POTR_BUILDDIR', '.'), 'tests', 'e2e', 'mkprofile')
+    out = subprocess.run([tool, userdir, account, 'prpl-jabber'] + list(buddies),
+                         check=True, stdout=subprocess.PIPE, timeout=60)
+    return out.stdout.decode().strip()
+
+
+def human(fp):
+    return ' '.join(fp[i:i + 8].upper() for i in range(0, 40, 8))
+
+
+def test_migration(tap, server):
+    server.register('alice', 'alice-pw')
+    server.register('bob', 'bob-pw')
+    alice = Client('alice', 'alice@localhost/e2e', 'alice-pw', server, plugins=[OTR], start=False)
+    bob = Client('bob', 'bob@localhost/e2e', 'bob-pw', server, plugins=[OTR], start=False)
+    try:
+        bob_fp = mkprofile(bob.userdir, 'bob@localhost/e2e')
+        alice_fp = mkprofile(alice.userdir, 'alice@localhost/e2e', 'bob@localhost', bob_fp, 'verified')
+        key = os.path.join(alice.userdir, 'otr.private_key')
+        os.chmod(key, 0o644)                 # as an old umask may have left it
+        for c in (alice, bob):
+            c.start()
+            c.login()
+        alice.command('bob@localhost', 'otr start')
+        level(alice, 'bob@localhost', PRIVATE, timeout=40)
+        tap.ok(True, "pidgin-otr's trust in bob's key holds: Private at once")
+        tap.ok(not alice.find('keygen') and not bob.find('keygen'),
+               "pidgin-otr's keys are used: none is generated")
+        alice.command('bob@localhost', 'otr fingerprint')
+        tap.ok(human(alice_fp) in line(alice, 'bob@localhost', 'Your fingerprint').text,
+               "alice's fingerprint is the one pidgin-otr made")
+        tap.is_(stat.S_IMODE(os.stat(key).st_mode), 0o600, 'and her key file is now 0600')
+        level(bob, 'alice@localhost', UNVERIFIED)
+        tap.ok(True, 'bob, who never verified alice, sees Unverified')
+    finally:
+        for c in (alice, bob):
+            try:
+                c.quit()
+            except harness.HarnessError:
+                pass
+            c.kill()
+
+
 def main():
     tap = Tap()
     if not Prosody.available():
@@ -314,6 +365,8 @@ def main():
     tap.run('both sides start at once', with_pair(
         test_both_start_at_once, alice_env={'POTR_AKE_PATIENCE': '600'},
         bob_env={'POTR_AKE_PATIENCE': '600'}), timeout=180)
+    tap.run("a pidgin-otr user's files", lambda tap: run_with_server(test_migration, tap),
+            timeout=120)
     tap.run('a stalled key exchange is retried',
             with_pair(test_stalled_key_exchange, bob_plugins=(), alice_env={'POTR_AKE_PATIENCE': '2'}),
             timeout=120)
