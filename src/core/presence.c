@@ -8,6 +8,7 @@
 #include <libotr/context.h>
 
 #include "engine.h"
+#include "held.h"
 #include "session.h"
 
 /* potr_session_key()s of conversations that were private when the peer or
@@ -38,7 +39,7 @@ on_signing_off(PurpleConnection *gc, gpointer data)
 
     remember_private(account, NULL);
     potr_session_end_all(account);
-    potr_session_drop_held(account);
+    potr_held_drop(account);
 }
 
 /* Back online: restart what was private with buddies who are not on the

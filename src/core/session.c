@@ -1,6 +1,6 @@
 /* purple-otr - GPL-2.0-or-later
  * Session: conversations <-> libotr contexts; the send and receive hooks;
- * messages held until private. */
+ * state changes told to the user; keys that conversations wait for. */
 #include "i18n.h"
 #include "session.h"
 
@@ -17,24 +17,18 @@
 #include "store.h"
 #include "xmpp.h"
 #include "ake.h"
+#include "held.h"
 
 /* Seconds during which an identical status line is not repeated. */
 #define POTR_DEDUPE_SECONDS 10
-/* Messages held for one buddy at the most; the user is told beyond. */
-#define POTR_MAX_HELD 100
 
 typedef struct {
     char *html;
     gint64 when;
 } LastLine;
 
-/* "protocol\naccount\nbuddy" -> GQueue of char* (HTML typed by the user) */
-static GHashTable *held = NULL;
 /* "protocol\naccount" -> GHashTable set of peers waiting for the key */
 static GHashTable *key_waiters = NULL;
-/* keys (potr_session_key()) whose messages are sent on the next idle, and that idle */
-static GHashTable *flush_pending = NULL;
-static guint flush_source = 0;
 /* PurpleConversation* -> LastLine (repeat suppression) */
 static GHashTable *last_lines = NULL;
 static void *session_handle = NULL;
@@ -54,12 +48,6 @@ account_key(PurpleAccount *account)
 {
     return g_strdup_printf("%s\n%s", purple_account_get_protocol_id(account),
                            purple_account_get_username(account));
-}
-
-static void
-free_queue(gpointer queue)
-{
-    g_queue_free_full(queue, g_free);
 }
 
 static void
@@ -231,7 +219,6 @@ update_logging(PurpleConversation *conv, ConnContext *context)
 }
 
 static void remember_sent(ConnContext *context, const char *html);
-static gboolean query_pending(ConnContext *context);
 static void note_query(ConnContext *context);
 
 /* Encrypt HTML for WHO through libotr. Fragments are sent; with LAST the
@@ -239,8 +226,8 @@ static void note_query(ConnContext *context);
  * is) is returned in *LAST for the caller to send, else it is sent too.
  * Returns FALSE if nothing may be sent: libotr's rule is that a failed
  * encryption must never be replaced by the plaintext. */
-static gboolean
-encrypt(PurpleAccount *account, const char *who, otrl_instag_t instance, const char *html,
+gboolean
+potr_session_encrypt(PurpleAccount *account, const char *who, otrl_instag_t instance, const char *html,
         char **last)
 {
     OtrlUserState us = potr_core_userstate();
@@ -287,32 +274,9 @@ cleanup:
     return ok;
 }
 
-static GQueue *
-held_queue(PurpleAccount *account, const char *who, gboolean create)
-{
-    char *key = potr_session_key(account, who);
-    GQueue *queue = g_hash_table_lookup(held, key);
-
-    if (queue == NULL && create) {
-        queue = g_queue_new();
-        g_hash_table_insert(held, key, queue);
-        key = NULL;
-    }
-    g_free(key);
-    return queue;
-}
-
-guint
-potr_session_held_count(PurpleAccount *account, const char *who)
-{
-    GQueue *queue = held_queue(account, who, FALSE);
-
-    return queue != NULL ? g_queue_get_length(queue) : 0;
-}
-
 /* Show what the user typed, as sent by them, without logging it. */
-static void
-echo_typed(PurpleConversation *conv, const char *html)
+void
+potr_session_echo(PurpleConversation *conv, const char *html)
 {
     PurpleAccount *account = purple_conversation_get_account(conv);
     const char *alias = purple_account_get_alias(account);
@@ -323,145 +287,12 @@ echo_typed(PurpleConversation *conv, const char *html)
                               time(NULL));
 }
 
-/* Under "always", a message typed before the conversation is private is
- * held here (never sent in clear) and sent once it is private. */
-static void
-hold(PurpleAccount *account, const char *who, char **message)
-{
-    PurpleConversation *conv = purple_conversation_new(PURPLE_CONV_TYPE_IM, account, who);
-    GQueue *queue = held_queue(account, who, TRUE);
-    ConnContext *context = potr_session_find(account, who, OTRL_INSTAG_MASTER, TRUE);
-    gboolean first = g_queue_is_empty(queue);
-
-    echo_typed(conv, *message);
-    if (g_queue_get_length(queue) >= POTR_MAX_HELD) {
-        write_expanded(conv, _("This message was NOT sent: too many messages are already waiting "
-                               "for the private conversation with {buddy}."),
-                       who, NULL, PURPLE_MESSAGE_ERROR);
-        g_clear_pointer(message, g_free);
-        return;
-    }
-    g_queue_push_tail(queue, *message);
-    *message = NULL;
-    write_expanded(conv, _("Not sent yet: it will be sent as soon as the conversation with "
-                           "{buddy} is private (your policy requires encryption)."),
-                   who, NULL, PURPLE_MESSAGE_SYSTEM);
-    /* one query for a batch of held messages: the next ones wait for the
-     * same key exchange (a query per message would start racing ones) */
-    if (first || context == NULL || !query_pending(context))
-        potr_session_start(account, who);
-}
-
-/* Send what was held for CONTEXT's buddy, now that it is private. */
-static void
-flush_held(ConnContext *context)
-{
-    PurpleAccount *account = potr_core_find_account(context->accountname, context->protocol);
-    PurpleConversation *conv = potr_session_conv(context, TRUE);
-    GQueue *queue = NULL;
-    guint sent = 0;
-    char *html = NULL;
-    char *line = NULL;
-
-    if (account == NULL || (queue = held_queue(account, context->username, FALSE)) == NULL)
-        return;
-    while (context->msgstate == OTRL_MSGSTATE_ENCRYPTED
-           && (html = g_queue_pop_head(queue)) != NULL) {
-        if (!encrypt(account, context->username, context->their_instance, html, NULL)) {
-            g_queue_push_head(queue, html);
-            break;
-        }
-        sent++;
-        g_free(html);
-    }
-    if (sent > 0) {
-        line = g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "%u waiting message was sent privately.",
-                                        "%u waiting messages were sent privately.", sent), sent);
-        potr_session_write(conv, line, PURPLE_MESSAGE_SYSTEM, FALSE);
-        g_free(line);
-    }
-}
-
-/* Why later: libotr reports "secure" from inside the key exchange, before
- * it has sent its own last message of it; data sent right then would
- * reach the peer before the peer's session exists. */
-static gboolean
-flush_later(gpointer data)
-{
-    GList *keys = g_hash_table_get_keys(flush_pending);
-
-    flush_source = 0;
-    for (GList *l = keys; l != NULL; l = l->next) {
-        char **parts = g_strsplit(l->data, "\n", 3);
-        PurpleAccount *account = NULL;
-        ConnContext *context = NULL;
-
-        if (g_strv_length(parts) == 3
-            && (account = purple_accounts_find(parts[1], parts[0])) != NULL
-            && (context = potr_session_find(account, parts[2], OTRL_INSTAG_BEST, FALSE)) != NULL)
-            flush_held(context);
-        g_strfreev(parts);
-    }
-    g_list_free(keys);
-    g_hash_table_remove_all(flush_pending);
-    return G_SOURCE_REMOVE;
-}
-
-static void
-schedule_flush(ConnContext *context)
-{
-    PurpleAccount *account = potr_core_find_account(context->accountname, context->protocol);
-
-    if (account == NULL || potr_session_held_count(account, context->username) == 0)
-        return;
-    g_hash_table_add(flush_pending, potr_session_key(account, context->username));
-    if (flush_source == 0)
-        flush_source = g_idle_add(flush_later, NULL);
-}
-
-/* Tell the owner of every held message of ACCOUNT (all when NULL) that it
- * was not sent, and drop it. */
-void
-potr_session_drop_held(PurpleAccount *account)
-{
-    GHashTableIter iter;
-    gpointer key = NULL;
-    gpointer value = NULL;
-    char *prefix = account != NULL ? account_key(account) : NULL;
-
-    g_hash_table_iter_init(&iter, held);
-    while (g_hash_table_iter_next(&iter, &key, &value)) {
-        char **parts = NULL;
-        guint count = g_queue_get_length(value);
-
-        if (prefix != NULL && !(g_str_has_prefix(key, prefix) && ((char *)key)[strlen(prefix)] == '\n'))
-            continue;
-        parts = g_strsplit(key, "\n", 3);
-        if (count > 0 && g_strv_length(parts) == 3) {
-            PurpleAccount *owner = purple_accounts_find(parts[1], parts[0]);
-            PurpleConversation *conv = owner != NULL
-                ? purple_find_conversation_with_account(PURPLE_CONV_TYPE_IM, parts[2], owner) : NULL;
-            char *line = g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "%u message waiting for the private conversation was NOT sent.",
-                                                  "%u messages waiting for the private conversation were NOT sent.",
-                                                  count), count);
-            if (conv != NULL)
-                potr_session_write(conv, line, PURPLE_MESSAGE_ERROR, FALSE);
-            else
-                purple_debug_warning("purple-otr", "%u held messages dropped\n", count);
-            g_free(line);
-        }
-        g_strfreev(parts);
-        g_hash_table_iter_remove(&iter);
-    }
-    g_free(prefix);
-}
-
 static void
 refuse(PurpleAccount *account, const char *who, char **message, const char *why)
 {
     PurpleConversation *conv = purple_conversation_new(PURPLE_CONV_TYPE_IM, account, who);
 
-    echo_typed(conv, *message);
+    potr_session_echo(conv, *message);
     write_expanded(conv, why, who, NULL, PURPLE_MESSAGE_ERROR);
     g_clear_pointer(message, g_free);
 }
@@ -491,13 +322,13 @@ on_sending_im(PurpleAccount *account, const char *receiver, char **message, gpoi
     }
     if ((context == NULL || context->msgstate != OTRL_MSGSTATE_ENCRYPTED)
         && policy == POTR_POLICY_ALWAYS) {
-        hold(account, receiver, message);
+        potr_held_add(account, receiver, message);
         return;
     }
     if (context != NULL && context->msgstate != OTRL_MSGSTATE_ENCRYPTED
         && policy == POTR_POLICY_NEVER)
         return;
-    if (!encrypt(account, receiver, instance, *message, &last)) {
+    if (!potr_session_encrypt(account, receiver, instance, *message, &last)) {
         refuse(account, receiver, message,
                _("This message was NOT sent: it could not be encrypted for {buddy}."));
         return;
@@ -735,7 +566,7 @@ potr_session_changed(ConnContext *context, PotrChange change)
     potr_core_emit_level(conv);
     if (change == POTR_CHANGE_SECURE || change == POTR_CHANGE_REFRESHED) {
         potr_ake_settled(context);
-        schedule_flush(context);
+        potr_held_flush_soon(context);
     }
 }
 
@@ -995,8 +826,8 @@ potr_session_data(ConnContext *context)
  * peer that never answers gets asked again later). */
 #define POTR_QUERY_PATIENCE_SECONDS 30
 
-static gboolean
-query_pending(ConnContext *context)
+gboolean
+potr_session_query_pending(ConnContext *context)
 {
     gint64 sent = potr_session_data(context)->query_sent;
 
@@ -1097,11 +928,10 @@ potr_session_init(void *handle)
     void *convs = purple_conversations_get_handle();
 
     session_handle = handle;
-    held = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, free_queue);
+    potr_held_init();
     key_waiters = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                         (GDestroyNotify)g_hash_table_destroy);
     last_lines = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, free_last_line);
-    flush_pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     potr_ake_init();
     purple_signal_connect(convs, "sending-im-msg", handle, PURPLE_CALLBACK(on_sending_im), NULL);
     purple_signal_connect(convs, "receiving-im-msg", handle, PURPLE_CALLBACK(on_receiving_im), NULL);
@@ -1116,23 +946,18 @@ potr_session_uninit(void)
 {
     GList *convs = NULL;
 
-    if (held == NULL)
+    if (session_handle == NULL)
         return;
-    potr_session_drop_held(NULL);
+    potr_held_drop(NULL);
     /* give back the logging that was switched off for private conversations */
     for (convs = purple_get_ims(); convs != NULL; convs = convs->next)
         if (purple_conversation_get_data(convs->data, "potr-unlogged") != NULL) {
             purple_conversation_set_data(convs->data, "potr-unlogged", NULL);
             purple_conversation_set_logging(convs->data, TRUE);
         }
-    g_clear_pointer(&held, g_hash_table_destroy);
+    potr_held_uninit();
     g_clear_pointer(&key_waiters, g_hash_table_destroy);
     g_clear_pointer(&last_lines, g_hash_table_destroy);
-    if (flush_source != 0) {
-        g_source_remove(flush_source);
-        flush_source = 0;
-    }
-    g_clear_pointer(&flush_pending, g_hash_table_destroy);
     potr_ake_uninit();
     session_handle = NULL;
 }

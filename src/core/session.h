@@ -118,11 +118,16 @@ void potr_session_say(PurpleConversation *conv, const char *template_, const cha
  * compiler cannot drop. NULL is a no-op. */
 void potr_wipe_free(char *text);
 
-/* Tell the owner of every held message of ACCOUNT (all when NULL) that
- * it was not sent, and drop it. */
-void potr_session_drop_held(PurpleAccount *account);
+/* Encrypt HTML for WHO (INSTANCE) and send it; with LAST, the final
+ * fragment is returned for the caller to send instead. FALSE if nothing
+ * may be sent (a failed encryption is never replaced by plaintext). */
+gboolean potr_session_encrypt(PurpleAccount *account, const char *who, otrl_instag_t instance,
+                              const char *html, char **last);
 
-/* Number of messages held for WHO on ACCOUNT until private. */
-guint potr_session_held_count(PurpleAccount *account, const char *who);
+/* Show HTML in CONV as sent by the user, never logged. */
+void potr_session_echo(PurpleConversation *conv, const char *html);
+
+/* TRUE while a query we sent to CONTEXT's buddy awaits its exchange. */
+gboolean potr_session_query_pending(ConnContext *context);
 
 #endif /* POTR_SESSION_H */
