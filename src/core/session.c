@@ -665,41 +665,29 @@ void
 potr_session_end_all(PurpleAccount *account)
 {
     OtrlUserState us = potr_core_userstate();
-    GPtrArray *peers = g_ptr_array_new_with_free_func(g_free);
-    GPtrArray *accounts = g_ptr_array_new();
+    GHashTable *peers = NULL;   /* potr_session_key() -> account, each peer once */
+    GHashTableIter iter;
+    gpointer key = NULL;
+    gpointer owner = NULL;
 
     if (us == NULL)
-        goto cleanup;
-    /* collect first: ending a session changes the context list */
+        return;
+    peers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    /* collect first (masters and instances alike): ending a session
+     * changes the context list */
     for (ConnContext *c = us->context_root; c != NULL; c = c->next) {
-        PurpleAccount *owner = NULL;
+        PurpleAccount *a = NULL;
 
-        if (c->m_context != c || c->msgstate == OTRL_MSGSTATE_PLAINTEXT)
+        if (c->msgstate == OTRL_MSGSTATE_PLAINTEXT)
             continue;
-        owner = potr_core_find_account(c->accountname, c->protocol);
-        if (owner == NULL || (account != NULL && owner != account))
-            continue;
-        g_ptr_array_add(accounts, owner);
-        g_ptr_array_add(peers, g_strdup(c->username));
+        a = potr_core_find_account(c->accountname, c->protocol);
+        if (a != NULL && (account == NULL || a == account))
+            g_hash_table_insert(peers, potr_session_key(a, c->username), a);
     }
-    /* children (instances) count too: end each master with any private child */
-    for (ConnContext *c = us->context_root; c != NULL; c = c->next) {
-        PurpleAccount *owner = NULL;
-
-        if (c->m_context == c || c->msgstate == OTRL_MSGSTATE_PLAINTEXT)
-            continue;
-        owner = potr_core_find_account(c->accountname, c->protocol);
-        if (owner == NULL || (account != NULL && owner != account))
-            continue;
-        g_ptr_array_add(accounts, owner);
-        g_ptr_array_add(peers, g_strdup(c->username));
-    }
-    for (guint i = 0; i < peers->len; i++)
-        potr_session_end(g_ptr_array_index(accounts, i), g_ptr_array_index(peers, i));
-
-cleanup:
-    g_ptr_array_free(peers, TRUE);
-    g_ptr_array_free(accounts, TRUE);
+    g_hash_table_iter_init(&iter, peers);
+    while (g_hash_table_iter_next(&iter, &key, &owner))
+        potr_session_end(owner, strrchr(key, '\n') + 1);
+    g_hash_table_destroy(peers);
 }
 
 static void
