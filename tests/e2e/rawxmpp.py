@@ -208,6 +208,12 @@ class RawClient(object):
         """XEP-0280: ask the server for carbon copies (waits for the result)."""
         self._iq('set', '{%s}enable' % NS_CARBONS, timeout=timeout)
 
+    def disco_features(self, jid, timeout=DEFAULT_TIMEOUT):
+        """XEP-0030: the feature namespaces JID announces (a set)."""
+        ns = 'http://jabber.org/protocol/disco#info'
+        result = self._iq('get', '{%s}query' % ns, to=jid, timeout=timeout)
+        return {f.get('var') for f in result.xml.iter('{%s}feature' % ns)}
+
     def flush(self, timeout=DEFAULT_TIMEOUT):
         """XMPP ping round trip to the server: afterwards every stanza the
         server routed to this client before has been recorded."""

@@ -195,6 +195,11 @@ def test_hints(tap):
             alice.login()
             raw_bob = rawxmpp.RawClient('bob', 'bob@localhost/raw', 'bob-pw', server).connect()
 
+            features = raw_bob.disco_features(alice.jid)
+            tap.ok(rawxmpp.NS_EME in features,
+                   "alice's client announces XEP-0380 (urn:xmpp:eme:0) in service discovery",
+                   repr(sorted(features)))
+
             # alice asks bob's bare JID for a private conversation
             mark = alice.mark()
             alice.command('bob@localhost', 'otr start')
