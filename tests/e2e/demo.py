@@ -63,9 +63,9 @@ def body_of(xml):
 
 OTR_TYPES = {'AAMC': 'key exchange 1/4', 'AAMK': 'key exchange 2/4',
              'AAMR': 'key exchange 3/4', 'AAMS': 'key exchange 4/4',
-             'AAMD': 'encrypted message', 'AAIC': 'key exchange 1/4',
+             'AAMD': 'encrypted data', 'AAIC': 'key exchange 1/4',
              'AAIK': 'key exchange 2/4', 'AAIR': 'key exchange 3/4',
-             'AAIS': 'key exchange 4/4', 'AAID': 'encrypted message'}
+             'AAIS': 'key exchange 4/4', 'AAID': 'encrypted data'}
 
 
 def otr_kind(body):
@@ -128,11 +128,15 @@ def main():
             bob.login()
             print('Both signed on, each with purple-otr loaded.\n')
 
-            alice.send(B, 'Before OTR: this goes in clear')
-            bob.wait_for(('write', '^' + A, None, None, 'Before OTR'))
-
-            print('alice types /otr start (keys are generated in the background) ...')
-            alice.command(B, 'otr start')
+            print('Each client makes its OTR key in the background ...')
+            for client, peer in ((alice, B), (bob, A)):
+                client.command(peer, 'otr genkey')
+            for client in (alice, bob):
+                client.wait_for(('keygen', None, '^1$'), timeout=60)
+            print('alice says hello in clear; her client offers OTR with it (a whitespace tag),')
+            print("bob's client answers, and the conversation becomes private by itself ...")
+            alice.send(B, 'Hi Bob, are you there? (sent before OTR, in clear)')
+            bob.wait_for(('write', '^' + A, None, None, 'are you there'))
             alice.wait_for(('level', '^' + B, '^1$'), timeout=60)
             bob.wait_for(('level', '^' + A, '^1$'), timeout=60)
             print('Private, but not verified yet. alice asks a question only bob can answer ...')
