@@ -7,7 +7,6 @@
 
 #include "engine.h"
 
-#define POTR_WEBSITE "https://purple-otr.invalid/"
 
 static guint refuse_source = 0;
 
@@ -99,7 +98,7 @@ static PurplePluginInfo info = {
     .summary = NULL,
     .description = NULL,
     .author = "purple-otr authors",
-    .homepage = POTR_WEBSITE,
+    .homepage = POTR_HOMEPAGE,
     .load = plugin_load,
     .unload = plugin_unload,
     .destroy = NULL,

@@ -12,6 +12,9 @@ G_BEGIN_DECLS
 #define POTR_CORE_PLUGIN_ID "core-purple-otr"
 #define POTR_GTK_PLUGIN_ID "gtk-purple-otr"
 #define POTR_GNT_PLUGIN_ID "gnt-purple-otr"
+/* The plugins' "website": the README installed with them. */
+#define POTR_HOMEPAGE "file://" POTR_DOCDIR "/README.md"
+
 /* pidgin-otr's plugin id: purple-otr refuses to run beside it */
 #define POTR_LEGACY_PLUGIN_ID "otr"
 

@@ -14,7 +14,6 @@
 #include "gnt-conv.h"
 #include "gnt-prefs.h"
 
-#define POTR_WEBSITE "https://purple-otr.invalid/"
 
 static guint unload_core_source = 0;
 
@@ -90,7 +89,7 @@ static PurplePluginInfo info = {
     .summary = NULL,
     .description = NULL,
     .author = "purple-otr authors",
-    .homepage = POTR_WEBSITE,
+    .homepage = POTR_HOMEPAGE,
     .load = plugin_load,
     .unload = plugin_unload,
     .destroy = NULL,

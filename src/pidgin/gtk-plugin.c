@@ -9,7 +9,6 @@
 #include <gtkutils.h>
 #include <gtkconvwin.h>
 
-#define POTR_WEBSITE "https://purple-otr.invalid/"
 
 PidginConversation *
 potr_gtk_conv_gtk(PurpleConversation *conv)
@@ -143,7 +142,7 @@ static PurplePluginInfo info = {
     .summary = NULL,
     .description = NULL,
     .author = "purple-otr authors",
-    .homepage = POTR_WEBSITE,
+    .homepage = POTR_HOMEPAGE,
     .load = plugin_load,
     .unload = plugin_unload,
     .destroy = NULL,
