@@ -460,8 +460,8 @@ on_receiving_im(PurpleAccount *account, char **who, char **message, PurpleConver
     otrl_tlv_free(tlvs);
 
     if (internal) {
-        if (opdata.quiet)
-            drop_stored(account, *who, message);
+        if (opdata.quiet && lines_written == lines_before && is_plain_data_message(*message))
+            drop_stored(account, *who, message);   /* a stored message it could not read */
         else if (lines_written == lines_before && is_plain_data_message(*message)) {
             /* libotr dropped an encrypted message without a word (data
              * from an instance it has no session with, as after a restart
