@@ -108,7 +108,7 @@ report_file_error(const char *what, const GError *error)
 
     purple_debug_error("purple-otr", "%s: %s\n", what, error->message);
     secondary = g_strdup_printf("%s\n%s", error->message,
-                                _("The file was left as it is; nothing was overwritten."));
+                                _("The file was left as it is: before anything new is written to it, a copy is kept beside it (NAME.damaged-DATE)."));
     purple_notify_error(core_plugin, _("OTR"), what, secondary);
     g_free(secondary);
 }
