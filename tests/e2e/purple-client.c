@@ -860,6 +860,21 @@ pc_cmd_pref_int(char **args, guint nargs, char **error)
     return TRUE;
 }
 
+/* account-int KEY VALUE: an integer setting of the client's account
+ * (e.g. otr.max_message_size) */
+static gboolean
+pc_cmd_account_int(char **args, guint nargs, char **error)
+{
+    int value = 0;
+
+    if (!pc_parse_int(args[1], &value)) {
+        *error = g_strdup_printf("not an integer: %s", args[1]);
+        return FALSE;
+    }
+    purple_account_set_int(pc_account, args[0], value);
+    return TRUE;
+}
+
 static gboolean
 pc_cmd_pref_string(char **args, guint nargs, char **error)
 {
@@ -1264,6 +1279,7 @@ static const PcCommand pc_commands[] = {
     { "pref-bool", 2, pc_cmd_pref_bool },
     { "pref-int", 2, pc_cmd_pref_int },
     { "pref-string", 2, pc_cmd_pref_string },
+    { "account-int", 2, pc_cmd_account_int },
     { "buddy-add", 1, pc_cmd_buddy_add },
     { "buddy-subscribe", 1, pc_cmd_buddy_subscribe },
     { "auto-authorize", 1, pc_cmd_auto_authorize },

@@ -293,6 +293,28 @@ def test_peer_lost_session(tap, server, pair):
     tap.ok(line(bob, 'alice@localhost', 'again, privately'), 'so she can say it again')
 
 
+def test_fragments(tap, server, pair):
+    alice, bob = pair.alice, pair.bob
+    alice.call('account-int', 'otr.max_message_size', '300')
+    alice.call('xmpp-trace', '1')
+    pair.go_private()
+    text = ' '.join('word%d' % i for i in range(250))          # about 1,700 bytes
+    mark = alice.mark()
+    alice.send('bob@localhost', text)
+    got = line(bob, 'alice@localhost', 'word249')
+    tap.is_(got.text, text, 'a long message arrives whole, in order')
+    bodies = [re.search(r'<body>(.*?)</body>', e[0], re.S).group(1)
+              for e in alice.find(('xmpp-out', r'<body>\?OTR[|,]'), since=mark)]
+    tap.ok(len(bodies) >= 5, 'it went as fragments (%d)' % len(bodies))
+    tap.ok(all(len(b) <= 300 for b in bodies),
+           "none longer than the account's otr.max_message_size (300)",
+           repr([len(b) for b in bodies]))
+    mark = alice.mark()
+    bob.send('alice@localhost', text)
+    tap.is_(line(alice, 'bob@localhost', 'word249').text, text,
+            "bob's account has no limit (XMPP): his long message arrives too")
+
+
 def test_html(tap, server, pair):
     alice, bob = pair.alice, pair.bob
     harness.subscribe(alice, bob)        # presence: each learns the other renders XHTML
@@ -362,6 +384,7 @@ def main():
     tap.run('bad input from the peer', with_pair(test_bad_input, bob_plugins=()), timeout=120)
     tap.run('the peer lost its session', with_pair(test_peer_lost_session), timeout=120)
     tap.run('formatting between two libpurple clients', with_pair(test_html), timeout=120)
+    tap.run('fragments for a small account limit', with_pair(test_fragments), timeout=120)
     tap.run('both sides start at once', with_pair(
         test_both_start_at_once, alice_env={'POTR_AKE_PATIENCE': '600'},
         bob_env={'POTR_AKE_PATIENCE': '600'}), timeout=180)
