@@ -41,6 +41,76 @@ on_plugin_load(PurplePlugin *loaded, gpointer plugin)
         refuse_source = g_idle_add(unload_for_legacy, plugin);
 }
 
+/* One obvious entry in the plugin list: in Pidgin and Finch the UI plugin
+ * (which depends on this one and loads it) is the entry; the core stays
+ * visible in other programs, and where the UI plugin was not built. */
+static const char *
+ui_plugin_id(const char **loaded_pref)
+{
+    const char *ui = purple_core_get_ui();
+
+#ifdef POTR_BUILT_PIDGIN
+    if (g_strcmp0(ui, "gtk-gaim") == 0) {
+        *loaded_pref = "/pidgin/plugins/loaded";
+        return POTR_GTK_PLUGIN_ID;
+    }
+#endif
+#ifdef POTR_BUILT_FINCH
+    if (g_strcmp0(ui, "gnt-purple") == 0) {
+        *loaded_pref = "/finch/plugins/loaded";
+        return POTR_GNT_PLUGIN_ID;
+    }
+#endif
+    (void)ui;
+    *loaded_pref = NULL;
+    return NULL;
+}
+
+static gboolean
+ui_plugin_is_the_entry(void)
+{
+    const char *pref = NULL;
+
+    return ui_plugin_id(&pref) != NULL;
+}
+
+/* Why the core follows its entry: hidden in Pidgin's and Finch's list, it
+ * would go on encrypting after the user turned the one visible switch off
+ * (and load again at the next start, with no entry to turn it off). */
+static guint follow_source = 0;
+
+static gboolean
+follow_entry(gpointer plugin)
+{
+    const char *pref = NULL;
+    const char *id = ui_plugin_id(&pref);
+    PurplePlugin *ui = id != NULL ? purple_plugins_find_with_id(id) : NULL;
+
+    follow_source = 0;
+    if (id == NULL || (ui != NULL && purple_plugin_is_loaded(ui)))
+        return G_SOURCE_REMOVE;
+    purple_plugin_unload(plugin);
+    purple_plugins_save_loaded(pref);
+    return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_follow(PurplePlugin *plugin)
+{
+    if (follow_source == 0 && ui_plugin_is_the_entry())
+        follow_source = g_idle_add(follow_entry, plugin);
+}
+
+static void
+on_plugin_unload(PurplePlugin *unloaded, gpointer plugin)
+{
+    const char *pref = NULL;
+    const char *id = ui_plugin_id(&pref);
+
+    if (id != NULL && unloaded->info != NULL && g_strcmp0(unloaded->info->id, id) == 0)
+        schedule_follow(plugin);
+}
+
 static gboolean
 plugin_load(PurplePlugin *plugin)
 {
@@ -68,6 +138,9 @@ plugin_load(PurplePlugin *plugin)
     }
     purple_signal_connect(purple_plugins_get_handle(), "plugin-load", plugin,
                           PURPLE_CALLBACK(on_plugin_load), plugin);
+    purple_signal_connect(purple_plugins_get_handle(), "plugin-unload", plugin,
+                          PURPLE_CALLBACK(on_plugin_unload), plugin);
+    schedule_follow(plugin);   /* loaded without its entry (an old list)? */
     return TRUE;
 }
 
@@ -77,6 +150,10 @@ plugin_unload(PurplePlugin *plugin)
     if (refuse_source != 0) {
         g_source_remove(refuse_source);
         refuse_source = 0;
+    }
+    if (follow_source != 0) {
+        g_source_remove(follow_source);
+        follow_source = 0;
     }
     potr_core_stop();
     purple_signals_disconnect_by_handle(plugin);
@@ -107,26 +184,6 @@ static PurplePluginInfo info = {
     .prefs_info = NULL,
     .actions = NULL,
 };
-
-/* One obvious entry in the plugin list: in Pidgin and Finch the UI plugin
- * (which depends on this one and loads it) is the entry; the core stays
- * visible in other programs, and where the UI plugin was not built. */
-static gboolean
-ui_plugin_is_the_entry(void)
-{
-    const char *ui = purple_core_get_ui();
-
-#ifdef POTR_BUILT_PIDGIN
-    if (g_strcmp0(ui, "gtk-gaim") == 0)
-        return TRUE;
-#endif
-#ifdef POTR_BUILT_FINCH
-    if (g_strcmp0(ui, "gnt-purple") == 0)
-        return TRUE;
-#endif
-    (void)ui;
-    return FALSE;
-}
 
 static void
 init_plugin(PurplePlugin *plugin)

@@ -15,33 +15,6 @@
 #include "gnt-prefs.h"
 
 
-static guint unload_core_source = 0;
-
-/* The core is loaded with this plugin (a dependency) and invisible in
- * Finch's list; when the user turns this plugin off, the core goes too,
- * or OTR would go on without the user's one visible switch. */
-static gboolean
-unload_core(gpointer data)
-{
-    PurplePlugin *self = purple_plugins_find_with_id(POTR_GNT_PLUGIN_ID);
-    PurplePlugin *core = purple_plugins_find_with_id(POTR_CORE_PLUGIN_ID);
-    GModule *program = NULL;
-    void (*save_loaded)(void) = NULL;
-
-    unload_core_source = 0;
-    if ((self != NULL && purple_plugin_is_loaded(self)) || core == NULL || !purple_plugin_is_loaded(core)
-        || core->dependent_plugins != NULL)
-        return G_SOURCE_REMOVE;
-    purple_plugin_unload(core);
-    /* Finch saved the list of loaded plugins before this ran */
-    program = g_module_open(NULL, 0);
-    if (program != NULL && g_module_symbol(program, "finch_plugins_save_loaded", (gpointer *)&save_loaded))
-        save_loaded();
-    if (program != NULL)
-        g_module_close(program);
-    return G_SOURCE_REMOVE;
-}
-
 static gboolean
 plugin_load(PurplePlugin *plugin)
 {
@@ -51,10 +24,6 @@ plugin_load(PurplePlugin *plugin)
         g_free(plugin->error);
         plugin->error = g_strdup(_("The purple-otr core plugin is not running."));
         return FALSE;
-    }
-    if (unload_core_source != 0) {
-        g_source_remove(unload_core_source);
-        unload_core_source = 0;
     }
     potr_gnt_auth_init();
     potr_gnt_conv_init();
@@ -69,8 +38,7 @@ plugin_unload(PurplePlugin *plugin)
     potr_gnt_buddy_uninit();
     potr_gnt_conv_uninit();
     potr_gnt_auth_uninit();
-    if (unload_core_source == 0)
-        unload_core_source = g_idle_add(unload_core, NULL);
+    /* the core, hidden in Finch's list, follows this plugin out */
     return TRUE;
 }
 

@@ -486,6 +486,18 @@ cmd_pref(char **args)
     case PURPLE_PREF_STRING:
         value = g_strdup(purple_prefs_get_string(args[1]));
         break;
+    case PURPLE_PREF_PATH_LIST:
+    case PURPLE_PREF_STRING_LIST: {
+        GList *list = purple_prefs_get_type(args[1]) == PURPLE_PREF_PATH_LIST
+                      ? purple_prefs_get_path_list(args[1]) : purple_prefs_get_string_list(args[1]);
+        GString *joined = g_string_new(NULL);
+
+        for (GList *l = list; l != NULL; l = l->next)
+            g_string_append_printf(joined, "%s%s", joined->len > 0 ? ";" : "", (char *)l->data);
+        g_list_free_full(list, g_free);
+        value = g_string_free(joined, FALSE);
+        break;
+    }
     default:
         value = g_strdup("?");
         break;
@@ -601,6 +613,25 @@ cmd_load(char **args)
         answer1(FALSE, plugin->error != NULL ? plugin->error : "load failed");
         return;
     }
+    answer1(TRUE, NULL);
+}
+
+/* unload ID: turn a plugin off as Pidgin's plugin list does (unload it,
+ * then save the list of loaded plugins). */
+static void
+cmd_unload(char **args)
+{
+    PurplePlugin *plugin = args[1] != NULL ? purple_plugins_find_with_id(args[1]) : NULL;
+
+    if (plugin == NULL || !purple_plugin_is_loaded(plugin)) {
+        answer1(FALSE, "not loaded");
+        return;
+    }
+    if (!purple_plugin_unload(plugin)) {
+        answer1(FALSE, "unload failed");
+        return;
+    }
+    pidgin_plugins_save();
     answer1(TRUE, NULL);
 }
 
@@ -892,6 +923,8 @@ dispatch(char **args)
         cmd_menu_close(args);
     else if (g_strcmp0(cmd, "load") == 0)
         cmd_load(args);
+    else if (g_strcmp0(cmd, "unload") == 0)
+        cmd_unload(args);
     else if (g_strcmp0(cmd, "texts") == 0)
         cmd_texts();
     else if (g_strcmp0(cmd, "pref") == 0)

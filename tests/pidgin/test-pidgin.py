@@ -304,6 +304,26 @@ def check_legacy(tap, pidgin):
            repr(state))
 
 
+def check_turned_off(tap, pidgin):
+    """Turning the one entry off turns OTR off: the hidden core goes too,
+    and the saved list does not bring it back at the next start."""
+    pidgin.probe('unload', 'gtk-purple-otr')
+    loaded = pidgin.wait_until(
+        'the core to follow its entry out',
+        lambda a: 'core-purple-otr' not in a and 'gtk-purple-otr' not in a, 'plugins')
+    tap.ok('core-purple-otr' not in loaded, 'turned off: the hidden core goes too', repr(loaded))
+    saved = pidgin.probe('pref', '/pidgin/plugins/loaded')
+    tap.ok('purple-otr' not in repr(saved),
+           'and the saved list of plugins holds neither', repr(saved))
+    pidgin.probe('load', pidgin_session.plugin_files()[1])
+    loaded = pidgin.wait_until(
+        'both to be back', lambda a: 'core-purple-otr' in a and 'gtk-purple-otr' in a, 'plugins')
+    tap.ok(True, 'turned on again: the core comes with it')
+    state = pidgin.wait_until('the button to be back',
+                              lambda a: a is not None, 'button', BOB)
+    tap.ok(state is not None, 'and the button is back', repr(state))
+
+
 def items_active(menu):
     """{label: active} ('1', '0', or '-1' for plain items)."""
     return {e.rsplit('|', 2)[0]: e.rsplit('|', 2)[2] for e in menu}
@@ -373,6 +393,7 @@ def main():
         tap.run('preferences', check_prefs, 30, setup.pidgin)
         tap.run('per-buddy settings', check_buddy_menu, 30, setup.pidgin)
         tap.run('instances', check_instances, 60, setup.pidgin, setup.server)
+        tap.run('turned off and on', check_turned_off, 30, setup.pidgin)
         if pidgin_session.legacy_plugin() is None:
             tap.skip('pidgin-otr enabled', 'pidgin-otr is not installed')
         else:
