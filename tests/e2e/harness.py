@@ -572,6 +572,23 @@ class Prosody(object):
         self.prosodyctl('register', user, self.host, password)
         return '%s@%s' % (user, self.host)
 
+    def befriend(self, user_a, user_b):
+        """Make two registered users mutual roster contacts (subscription
+        "both") by writing prosody's roster store before they sign on: they
+        see each other online, as real buddies do (libotr tells a peer that
+        a private conversation ended only when it believes the peer is
+        logged in; per-buddy settings need a buddy too)."""
+        folder = os.path.join(self.data_dir, _datamanager_encode(self.host), 'roster')
+        os.makedirs(folder, exist_ok=True)
+        for me, other in ((user_a, user_b), (user_b, user_a)):
+            path = os.path.join(folder, _datamanager_encode(me) + '.dat')
+            with open(path, 'w') as f:
+                f.write('return {\n'
+                        '\t["%s@%s"] = { ["subscription"] = "both"; '
+                        '["groups"] = { }; };\n'
+                        '\t[false] = { ["version"] = 1; ["pending"] = { }; };\n'
+                        '};\n' % (other, self.host))
+
     def store_path(self, user, store='archive'):
         return os.path.join(self.data_dir, _datamanager_encode(self.host),
                             _datamanager_encode(store),
@@ -681,6 +698,37 @@ def client_binary():
 def plugin_dir():
     return os.environ.get('POTR_PLUGIN_DIR') or os.path.join(
         _default_builddir(), 'src', 'core', '.libs')
+
+
+_ACCOUNTS_XML = '''<?xml version='1.0' encoding='UTF-8' ?>
+<account version='1.0'>
+ <account>
+  <protocol>prpl-jabber</protocol>
+  <name>{jid}</name>
+  <password>{password}</password>
+  <alias>{alias}</alias>
+  <settings>
+   <setting name='connect_server' type='string'>127.0.0.1</setting>
+   <setting name='port' type='int'>{port}</setting>
+   <setting name='connection_security' type='string'>opportunistic_tls</setting>
+   <setting name='auth_plain_in_clear' type='bool'>1</setting>
+   <setting name='ft_proxies' type='string'></setting>
+  </settings>
+  <settings ui='{ui}'>
+   <setting name='auto-login' type='bool'>1</setting>
+  </settings>
+ </account>
+</account>
+'''
+
+
+def accounts_xml(jid, password, port, ui, alias=''):
+    """An accounts.xml for a real Pidgin (ui 'gtk-gaim') or Finch
+    ('gnt-purple'): one XMPP account on this test's prosody, signing on by
+    itself. The values are escaped here."""
+    from xml.sax.saxutils import escape
+    return _ACCOUNTS_XML.format(jid=escape(jid), password=escape(password), port=int(port),
+                                ui=escape(ui), alias=escape(alias))
 
 
 class Client(object):

@@ -48,25 +48,6 @@ def built_plugins():
     return core, gnt
 
 
-ACCOUNTS_XML = '''<?xml version='1.0' encoding='UTF-8' ?>
-<account version='1.0'>
- <account>
-  <protocol>prpl-jabber</protocol>
-  <name>{jid}</name>
-  <password>{password}</password>
-  <settings>
-   <setting name='connect_server' type='string'>127.0.0.1</setting>
-   <setting name='port' type='int'>{port}</setting>
-   <setting name='connection_security' type='string'>opportunistic_tls</setting>
-   <setting name='auth_plain_in_clear' type='bool'>1</setting>
-  </settings>
-  <settings ui='gnt-purple'>
-   <setting name='auto-login' type='bool'>1</setting>
-  </settings>
- </account>
-</account>
-'''
-
 PREFS_XML = '''<?xml version='1.0' encoding='UTF-8' ?>
 <pref version='1' name='/'>
  <pref name='purple'>
@@ -106,8 +87,7 @@ class Finch(object):
         for so in plugins:
             os.symlink(so, os.path.join(plugin_dir, os.path.basename(so)))
         with open(os.path.join(self.config, 'accounts.xml'), 'w') as f:
-            f.write(ACCOUNTS_XML.format(jid=jid, password=password,
-                                        port=port))
+            f.write(harness.accounts_xml(jid, password, port, 'gnt-purple'))
         with open(os.path.join(self.config, 'prefs.xml'), 'w') as f:
             f.write(PREFS_XML.format(plugin=os.path.join(
                 plugin_dir, os.path.basename(plugins[-1]))))
@@ -242,23 +222,6 @@ def close_menu(finch):
     finch.wait(r'│(Start|Refresh) private conversation', gone=True)
 
 
-def befriend(server, user_a, user_b):
-    """Make two registered users mutual roster contacts (subscription
-    "both"), in prosody's roster store before they sign on: each sees the
-    other online, as buddies do (libotr tells a peer that the private
-    conversation ended only if it believes the peer is logged in; the
-    per-buddy policy needs a buddy too)."""
-    folder = os.path.join(server.data_dir,
-                          harness._datamanager_encode(server.host), 'roster')
-    os.makedirs(folder, exist_ok=True)
-    for me, other in ((user_a, user_b), (user_b, user_a)):
-        path = os.path.join(folder, harness._datamanager_encode(me) + '.dat')
-        with open(path, 'w') as f:
-            f.write('return {\n\t["%s@%s"] = { ["subscription"] = "both"; '
-                    '["groups"] = { }; };\n\t[false] = { ["version"] = 1; '
-                    '["pending"] = { }; };\n};\n' % (other, server.host))
-
-
 def peer_told(bob, since):
     """The peer learns that the private conversation ended (Finished)."""
     return bob.wait_for(('level', None, '^%s$' % LEVEL_FINISHED),
@@ -283,7 +246,7 @@ def test_finch(tap):
     with Prosody() as server:
         alice_jid = server.register('alice', 'alice-pw') + '/finch'
         bob_jid = server.register('bob', 'bob-pw') + '/e2e'
-        befriend(server, 'alice', 'bob')
+        server.befriend('alice', 'bob')
         bob = Client('bob', bob_jid, 'bob-pw', server,
                      plugins=['core-purple-otr'])
         finch = Finch(alice_jid, 'alice-pw', server.port, built_plugins())

@@ -85,24 +85,6 @@ def missing():
     return None
 
 
-def befriend(server, user_a, user_b):
-    """Make two registered users mutual roster contacts (subscription
-    "both") by writing prosody's roster store before they sign on: they see
-    each other online, as real buddies do. (libotr sends "I ended the
-    private conversation" only to a buddy it believes is logged in.)"""
-    host = harness._datamanager_encode(server.host)
-    folder = os.path.join(server.data_dir, host, 'roster')
-    os.makedirs(folder, exist_ok=True)
-    for me, other in ((user_a, user_b), (user_b, user_a)):
-        path = os.path.join(folder, harness._datamanager_encode(me) + '.dat')
-        with open(path, 'w') as f:
-            f.write('return {\n'
-                    '\t["%s@%s"] = { ["subscription"] = "both"; '
-                    '["groups"] = { }; };\n'
-                    '\t[false] = { ["version"] = 1; ["pending"] = { }; };\n'
-                    '};\n' % (other, server.host))
-
-
 class Xvfb(object):
     """A private X server; Xvfb itself picks a free display number."""
 
@@ -131,27 +113,6 @@ class Xvfb(object):
             self.proc = None
         harness._unregister(self)
 
-
-ACCOUNTS_XML = '''<?xml version='1.0' encoding='UTF-8' ?>
-<account version='1.0'>
- <account>
-  <protocol>prpl-jabber</protocol>
-  <name>{jid}</name>
-  <password>{password}</password>
-  <alias>{alias}</alias>
-  <settings>
-   <setting name='connect_server' type='string'>127.0.0.1</setting>
-   <setting name='port' type='int'>{port}</setting>
-   <setting name='connection_security' type='string'>opportunistic_tls</setting>
-   <setting name='auth_plain_in_clear' type='bool'>1</setting>
-   <setting name='ft_proxies' type='string'></setting>
-  </settings>
-  <settings ui='gtk-gaim'>
-   <setting name='auto-login' type='bool'>1</setting>
-  </settings>
- </account>
-</account>
-'''
 
 BLIST_XML = '''<?xml version='1.0' encoding='UTF-8' ?>
 <purple version='1.0'>
@@ -252,9 +213,7 @@ class Pidgin(object):
         account = quoteattr(jid)
         pairs = [(b, '') if isinstance(b, str) else b for b in buddies]
         files = {
-            'accounts.xml': ACCOUNTS_XML.format(
-                jid=escape(jid), password=escape(password), port=port,
-                alias=escape(alias)),
+            'accounts.xml': harness.accounts_xml(jid, password, port, 'gtk-gaim', alias),
             'blist.xml': BLIST_XML.format(
                 account=account, contacts='\n'.join(
                     CONTACT_XML.format(account=account, name=escape(b),

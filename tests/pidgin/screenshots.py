@@ -96,7 +96,7 @@ def main():
         with Prosody(debug_log=False) as server:
             alice_jid = server.register('alice', 'alice-pw') + '/pidgin'
             bob_jid = server.register('bob', 'bob-pw') + '/laptop'
-            pidgin_session.befriend(server, 'alice', 'bob')
+            server.befriend('alice', 'bob')
             bob = Client('bob', bob_jid, 'bob-pw', server,
                          plugins=['core-purple-otr'])
             pidgin = Pidgin(display.display, alice_jid, 'alice-pw',

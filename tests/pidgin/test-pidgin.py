@@ -338,7 +338,7 @@ class Setup(object):
         self.server = Prosody(debug_log=False)
         alice_jid = self.server.register('alice', 'alice-pw') + '/pidgin'
         bob_jid = self.server.register('bob', 'bob-pw') + '/peer'
-        pidgin_session.befriend(self.server, 'alice', 'bob')
+        self.server.befriend('alice', 'bob')
         self.bob = Client('bob', bob_jid, 'bob-pw', self.server,
                           plugins=['core-purple-otr'])
         self.pidgin = Pidgin(self.display.display, alice_jid, 'alice-pw',
