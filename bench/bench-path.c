@@ -21,6 +21,7 @@
 #include <libotr/privkey.h>
 #include <libotr/tlv.h>
 
+#include "../tests/common/eventloop.h"
 #include "potr.h"
 #include "store.h"
 
@@ -44,52 +45,6 @@ static int bench_handle;   /* signal handle of this program */
 /* Event loop for libpurple: GLib's main loop                          */
 /* ------------------------------------------------------------------ */
 
-typedef struct {
-    PurpleInputFunction func;
-    gpointer data;
-} BenchInput;
-
-static gboolean
-bench_input_ready(GIOChannel *channel, GIOCondition cond, gpointer data)
-{
-    BenchInput *input = data;
-    PurpleInputCondition what = 0;
-
-    if (cond & (G_IO_IN | G_IO_PRI | G_IO_HUP | G_IO_ERR | G_IO_NVAL))
-        what |= PURPLE_INPUT_READ;
-    if (cond & (G_IO_OUT | G_IO_HUP | G_IO_ERR | G_IO_NVAL))
-        what |= PURPLE_INPUT_WRITE;
-    input->func(input->data, g_io_channel_unix_get_fd(channel), what);
-    return G_SOURCE_CONTINUE;
-}
-
-static guint
-bench_input_add(gint fd, PurpleInputCondition cond, PurpleInputFunction func, gpointer data)
-{
-    BenchInput *input = g_new0(BenchInput, 1);
-    GIOCondition watch = 0;
-    GIOChannel *channel = g_io_channel_unix_new(fd);
-    guint id = 0;
-
-    if (cond & PURPLE_INPUT_READ)
-        watch |= G_IO_IN | G_IO_PRI | G_IO_HUP | G_IO_ERR | G_IO_NVAL;
-    if (cond & PURPLE_INPUT_WRITE)
-        watch |= G_IO_OUT | G_IO_HUP | G_IO_ERR | G_IO_NVAL;
-    input->func = func;
-    input->data = data;
-    id = g_io_add_watch_full(channel, G_PRIORITY_DEFAULT, watch, bench_input_ready, input, g_free);
-    g_io_channel_unref(channel);
-    return id;
-}
-
-static PurpleEventLoopUiOps bench_loop_ops = {
-    .timeout_add = g_timeout_add,
-    .timeout_remove = g_source_remove,
-    .input_add = bench_input_add,
-    .input_remove = g_source_remove,
-    .input_get_error = NULL,
-    .timeout_add_seconds = g_timeout_add_seconds,
-};
 
 static gboolean
 bench_keep_awake(gpointer data)
@@ -262,7 +217,7 @@ bench_start_purple(const char *dir, const char *plugin_dir)
 
     purple_util_set_user_dir(dir);
     purple_debug_set_enabled(FALSE);
-    purple_eventloop_set_ui_ops(&bench_loop_ops);
+    purple_eventloop_set_ui_ops(potr_test_eventloop());
     if (!purple_core_init(BENCH_UI)) {
         fprintf(stderr, "bench-path: libpurple could not start\n");
         return FALSE;

@@ -26,6 +26,8 @@
 
 #include <purple.h>
 
+#include "../common/eventloop.h"
+
 #define PC_UI_ID "purple-otr-test"
 #define PC_OTR_PLUGIN_ID "core-purple-otr"
 #define PC_QUIT_FLUSH_MS 5000
@@ -120,57 +122,7 @@ pc_str(const char *s)
 /* ------------------------------------------------------------------ */
 /* event loop ui ops (GLib main loop)                                  */
 
-typedef struct {
-    PurpleInputFunction func;
-    gpointer data;
-    int fd;
-} PcInput;
 
-static gboolean
-pc_input_dispatch(GIOChannel *source, GIOCondition cond, gpointer data)
-{
-    PcInput *input = data;
-    PurpleInputCondition pcond = 0;
-
-    if (cond & (G_IO_IN | G_IO_HUP | G_IO_ERR | G_IO_PRI))
-        pcond |= PURPLE_INPUT_READ;
-    if (cond & (G_IO_OUT | G_IO_HUP | G_IO_ERR | G_IO_NVAL))
-        pcond |= PURPLE_INPUT_WRITE;
-    input->func(input->data, input->fd, pcond);
-    return TRUE;
-}
-
-static guint
-pc_input_add(int fd, PurpleInputCondition cond, PurpleInputFunction func,
-             gpointer data)
-{
-    PcInput *input = g_new0(PcInput, 1);
-    GIOCondition gcond = 0;
-    GIOChannel *channel = NULL;
-    guint id = 0;
-
-    input->func = func;
-    input->data = data;
-    input->fd = fd;
-    if (cond & PURPLE_INPUT_READ)
-        gcond |= G_IO_IN | G_IO_HUP | G_IO_ERR | G_IO_PRI;
-    if (cond & PURPLE_INPUT_WRITE)
-        gcond |= G_IO_OUT | G_IO_HUP | G_IO_ERR | G_IO_NVAL;
-    channel = g_io_channel_unix_new(fd);
-    id = g_io_add_watch_full(channel, G_PRIORITY_DEFAULT, gcond,
-                             pc_input_dispatch, input, g_free);
-    g_io_channel_unref(channel);
-    return id;
-}
-
-static PurpleEventLoopUiOps pc_eventloop_ops = {
-    .timeout_add = g_timeout_add,
-    .timeout_remove = g_source_remove,
-    .input_add = pc_input_add,
-    .input_remove = g_source_remove,
-    .input_get_error = NULL,
-    .timeout_add_seconds = g_timeout_add_seconds,
-};
 
 /* ------------------------------------------------------------------ */
 /* debug ui ops: libpurple debug output to stderr, only when asked     */
@@ -1562,7 +1514,7 @@ main(int argc, char **argv)
         purple_plugins_add_search_path(
                 g_ptr_array_index(pc_opts.plugin_search_paths, i));
     purple_core_set_ui_ops(&pc_core_ops);
-    purple_eventloop_set_ui_ops(&pc_eventloop_ops);
+    purple_eventloop_set_ui_ops(potr_test_eventloop());
     if (!purple_core_init(PC_UI_ID)) {
         fprintf(stderr, "purple-client: libpurple initialisation failed\n");
         return 1;

@@ -2,31 +2,18 @@
  * A UI-less libpurple core for unit tests (user dir in a temporary folder). */
 #include "headless.h"
 
+#include "../common/eventloop.h"
+
 #include <glib.h>
 #include <libpurple/core.h>
 
-static guint
-input_add(gint fd, PurpleInputCondition cond, PurpleInputFunction func, gpointer data)
-{
-    /* unit tests open no connections */
-    return 0;
-}
-
-static PurpleEventLoopUiOps loop_ops = {
-    .timeout_add = g_timeout_add,
-    .timeout_remove = g_source_remove,
-    .input_add = input_add,
-    .input_remove = g_source_remove,
-    .input_get_error = NULL,
-    .timeout_add_seconds = g_timeout_add_seconds,
-};
 
 void
 potr_headless_start(const char *dir)
 {
     purple_util_set_user_dir(dir);
     purple_debug_set_enabled(FALSE);
-    purple_eventloop_set_ui_ops(&loop_ops);
+    purple_eventloop_set_ui_ops(potr_test_eventloop());
     if (!purple_core_init("purple-otr-unit"))
         g_error("libpurple could not start");
     purple_set_blist(purple_blist_new());
