@@ -205,37 +205,61 @@ potr_dialogs_verify(PurpleConversation *conv)
                           _("Compare fingerprints by hand"), 2, NULL);
 }
 
+/* The buddy a menu is for: the buddy itself, or a contact's best buddy
+ * (Finch's list shows contacts). */
+static PurpleBuddy *
+node_buddy(PurpleBlistNode *node)
+{
+    if (PURPLE_BLIST_NODE_IS_CONTACT(node))
+        return purple_contact_get_priority_buddy((PurpleContact *)node);
+    return PURPLE_BLIST_NODE_IS_BUDDY(node) ? (PurpleBuddy *)node : NULL;
+}
+
 static void
 menu_start(PurpleBlistNode *node, gpointer data)
 {
-    potr_conv_start(potr_conv_for_buddy((PurpleBuddy *)node));
+    PurpleBuddy *buddy = node_buddy(node);
+
+    if (buddy != NULL)
+        potr_conv_start(potr_conv_for_buddy(buddy));
 }
 
 static void
 menu_end(PurpleBlistNode *node, gpointer data)
 {
-    potr_conv_end(potr_conv_for_buddy((PurpleBuddy *)node));
+    PurpleBuddy *buddy = node_buddy(node);
+
+    if (buddy != NULL)
+        potr_conv_end(potr_conv_for_buddy(buddy));
 }
 
 static void
 menu_verify(PurpleBlistNode *node, gpointer data)
 {
-    potr_dialogs_verify(potr_conv_for_buddy((PurpleBuddy *)node));
+    PurpleBuddy *buddy = node_buddy(node);
+
+    if (buddy != NULL)
+        potr_dialogs_verify(potr_conv_for_buddy(buddy));
 }
 
+/* One OTR submenu for every UI; a UI adds its own entries (per-buddy
+ * settings) through "buddy-menu", and "Verify buddy" opens its dialog
+ * through "verify-request". */
 static void
 on_extended_menu(PurpleBlistNode *node, GList **menu, gpointer data)
 {
+    PurpleBuddy *buddy = node_buddy(node);
     GList *items = NULL;
 
-    if (!PURPLE_BLIST_NODE_IS_BUDDY(node))
+    if (buddy == NULL)
         return;
     items = g_list_append(items, purple_menu_action_new(_("Start or refresh private conversation"),
                                                         PURPLE_CALLBACK(menu_start), NULL, NULL));
     items = g_list_append(items, purple_menu_action_new(_("End private conversation"),
                                                         PURPLE_CALLBACK(menu_end), NULL, NULL));
-    items = g_list_append(items, purple_menu_action_new(_("Verify buddy\xe2\x80\xa6"),
+    items = g_list_append(items, purple_menu_action_new(_("Authenticate buddy\xe2\x80\xa6"),
                                                         PURPLE_CALLBACK(menu_verify), NULL, NULL));
+    purple_signal_emit(potr_core_handle(), "buddy-menu", buddy, &items);
     *menu = g_list_append(*menu, purple_menu_action_new(_("OTR"), NULL, NULL, items));
 }
 

@@ -216,6 +216,9 @@ register_signals(PurplePlugin *plugin)
     purple_signal_register(plugin, "verify-request", purple_marshal_BOOLEAN__POINTER,
                            purple_value_new(PURPLE_TYPE_BOOLEAN), 1,
                            purple_value_new(PURPLE_TYPE_SUBTYPE, PURPLE_SUBTYPE_CONVERSATION));
+    purple_signal_register(plugin, "buddy-menu", purple_marshal_VOID__POINTER_POINTER, NULL, 2,
+                           purple_value_new(PURPLE_TYPE_SUBTYPE, PURPLE_SUBTYPE_BLIST_BUDDY),
+                           purple_value_new_outgoing(PURPLE_TYPE_BOXED, "GList **"));
     purple_signal_register(plugin, "fingerprints-changed", purple_marshal_VOID, NULL, 0);
 }
 

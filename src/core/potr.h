@@ -84,6 +84,10 @@ const char *potr_policy_name(PotrPolicy policy);
  *      the user asked to verify CONV's peer (/otr smp, buddy menu); a UI
  *      that shows its own dialog returns TRUE, else the core asks through
  *      purple_request_choice().
+ *   "buddy-menu" (PurpleBuddy *buddy, GList **items)
+ *      the buddy list's OTR submenu for BUDDY is being built: a UI may
+ *      append PurpleMenuActions of its own to *ITEMS (their callbacks get
+ *      the list node the menu is for: a buddy, or a contact).
  *   "fingerprints-changed" ()
  *      the list of known fingerprints or their trust changed.
  *   "key-generation" (PurpleAccount *account, guint state)

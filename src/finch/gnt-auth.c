@@ -799,6 +799,14 @@ on_deleting_conversation(PurpleConversation *conv, gpointer data)
         dialog_close(dialog);
 }
 
+/* "/otr smp" and the buddy menu: our windows, not the generic dialog. */
+static gboolean
+on_verify_request(PurpleConversation *conv, gpointer data)
+{
+    potr_gnt_auth_choose(conv);
+    return TRUE;
+}
+
 void
 potr_gnt_auth_init(void)
 {
@@ -808,6 +816,7 @@ potr_gnt_auth_init(void)
     running = g_hash_table_new(g_direct_hash, g_direct_equal);
     purple_signal_connect(core, "smp-request", &auth_handle, PURPLE_CALLBACK(on_smp_request), NULL);
     purple_signal_connect(core, "smp-event", &auth_handle, PURPLE_CALLBACK(on_smp_event), NULL);
+    purple_signal_connect(core, "verify-request", &auth_handle, PURPLE_CALLBACK(on_verify_request), NULL);
     purple_signal_connect(purple_conversations_get_handle(), "deleting-conversation", &auth_handle,
                           PURPLE_CALLBACK(on_deleting_conversation), NULL);
 }

@@ -12,7 +12,6 @@
 
 #include "policy.h"
 #include "potr.h"
-#include "gnt-auth.h"
 #include "gnt-prefs.h"
 
 /* pidgin-otr's per-buddy "don't log" (blist node setting), read by the
@@ -117,34 +116,7 @@ show_settings(PurpleBuddy *buddy)
     g_free(title);
 }
 
-/* ---- the buddy's OTR submenu ---- */
-
-static void
-menu_start(PurpleBlistNode *node, gpointer data)
-{
-    PurpleBuddy *buddy = node_buddy(node);
-
-    if (buddy != NULL)
-    potr_conv_start(potr_conv_for_buddy(buddy));
-}
-
-static void
-menu_end(PurpleBlistNode *node, gpointer data)
-{
-    PurpleBuddy *buddy = node_buddy(node);
-
-    if (buddy != NULL)
-    potr_conv_end(potr_conv_for_buddy(buddy));
-}
-
-static void
-menu_authenticate(PurpleBlistNode *node, gpointer data)
-{
-    PurpleBuddy *buddy = node_buddy(node);
-
-    if (buddy != NULL)
-    potr_gnt_auth_choose(potr_conv_for_buddy(buddy));
-}
+/* ---- the buddy's OTR submenu: the core's, plus our settings ---- */
 
 static void
 menu_settings(PurpleBlistNode *node, gpointer data)
@@ -155,46 +127,11 @@ menu_settings(PurpleBlistNode *node, gpointer data)
         show_settings(buddy);
 }
 
-static GList *
-our_items(void)
-{
-    GList *items = NULL;
-
-    items = g_list_append(items, purple_menu_action_new(_("Start or refresh private conversation"),
-                                                        PURPLE_CALLBACK(menu_start), NULL, NULL));
-    items = g_list_append(items, purple_menu_action_new(_("End private conversation"),
-                                                        PURPLE_CALLBACK(menu_end), NULL, NULL));
-    items = g_list_append(items, purple_menu_action_new(_("Authenticate buddy..."),
-                                                        PURPLE_CALLBACK(menu_authenticate), NULL, NULL));
-    items = g_list_append(items, purple_menu_action_new(_("Settings for this buddy..."),
-                                                        PURPLE_CALLBACK(menu_settings), NULL, NULL));
-    return items;
-}
-
-/* The core adds an "OTR" submenu to a buddy's menu, whose "verify" opens
- * its generic request dialogs; in Finch ours replace its items (one OTR
- * submenu, native dialogs), and a contact's menu (the row Finch shows)
- * gets one too. We run after the core (a later priority) and find its
- * submenu by its label, translated in the same domain. */
 static void
-on_extended_menu(PurpleBlistNode *node, GList **menu, gpointer data)
+on_buddy_menu(PurpleBuddy *buddy, GList **items, gpointer data)
 {
-    PurpleMenuAction *otr = NULL;
-
-    if (node_buddy(node) == NULL)
-        return;
-    for (GList *l = *menu; l != NULL; l = l->next) {
-        PurpleMenuAction *action = l->data;
-
-        if (action != NULL && action->children != NULL && g_strcmp0(action->label, _("OTR")) == 0)
-            otr = action;
-    }
-    if (otr == NULL) {
-        *menu = g_list_append(*menu, purple_menu_action_new(_("OTR"), NULL, NULL, our_items()));
-        return;
-    }
-    g_list_free_full(otr->children, (GDestroyNotify)purple_menu_action_free);
-    otr->children = our_items();
+    *items = g_list_append(*items, purple_menu_action_new(_("Settings for this buddy..."),
+                                                          PURPLE_CALLBACK(menu_settings), NULL, NULL));
 }
 
 static void
@@ -210,9 +147,8 @@ on_node_removed(PurpleBlistNode *node, gpointer data)
 void
 potr_gnt_buddy_init(void)
 {
-    purple_signal_connect_priority(purple_blist_get_handle(), "blist-node-extended-menu", &buddy_handle,
-                                   PURPLE_CALLBACK(on_extended_menu), NULL,
-                                   PURPLE_SIGNAL_PRIORITY_DEFAULT + 1);
+    purple_signal_connect(potr_core_handle(), "buddy-menu", &buddy_handle,
+                          PURPLE_CALLBACK(on_buddy_menu), NULL);
     purple_signal_connect(purple_blist_get_handle(), "blist-node-removed", &buddy_handle,
                           PURPLE_CALLBACK(on_node_removed), NULL);
 }

@@ -620,6 +620,7 @@ on_level_changed(PurpleConversation *conv, guint level, gpointer data)
 static gboolean
 on_verify_request(PurpleConversation *conv, gpointer data)
 {
+    pidgin_conv_present_conversation(conv);
     potr_gtk_auth_open(conv);
     return TRUE;
 }

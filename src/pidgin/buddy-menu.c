@@ -128,74 +128,21 @@ settings_open(PurpleBuddy *buddy)
 }
 
 static void
-menu_start(PurpleBlistNode *node, gpointer data)
-{
-    potr_conv_start(potr_conv_for_buddy((PurpleBuddy *)node));
-}
-
-static void
-menu_end(PurpleBlistNode *node, gpointer data)
-{
-    potr_conv_end(potr_conv_for_buddy((PurpleBuddy *)node));
-}
-
-static void
-menu_authenticate(PurpleBlistNode *node, gpointer data)
-{
-    PurpleConversation *conv = potr_conv_for_buddy((PurpleBuddy *)node);
-
-    pidgin_conv_present_conversation(conv);
-    potr_gtk_auth_open(conv);
-}
-
-static void
 menu_settings(PurpleBlistNode *node, gpointer data)
 {
-    settings_open((PurpleBuddy *)node);
+    if (PURPLE_BLIST_NODE_IS_CONTACT(node))
+        node = (PurpleBlistNode *)purple_contact_get_priority_buddy((PurpleContact *)node);
+    if (node != NULL && PURPLE_BLIST_NODE_IS_BUDDY(node))
+        settings_open((PurpleBuddy *)node);
 }
 
-static GList *
-our_items(PurpleBuddy *buddy)
-{
-    GList *items = NULL;
-
-    items = g_list_append(items, purple_menu_action_new(_("Start or refresh private conversation"),
-                                                        PURPLE_CALLBACK(menu_start), NULL, NULL));
-    items = g_list_append(items, purple_menu_action_new(_("End private conversation"),
-                                                        PURPLE_CALLBACK(menu_end), NULL, NULL));
-    items = g_list_append(items, purple_menu_action_new(_("Authenticate buddy\xe2\x80\xa6"),
-                                                        PURPLE_CALLBACK(menu_authenticate), NULL,
-                                                        NULL));
-    items = g_list_append(items, NULL);   /* separator */
-    items = g_list_append(items, purple_menu_action_new(_("Settings for this buddy\xe2\x80\xa6"),
-                                                        PURPLE_CALLBACK(menu_settings), NULL, NULL));
-    return items;
-}
-
-/* The core adds an "OTR" submenu whose "verify" opens its generic
- * request dialogs; in Pidgin ours replace its items, so the buddy has one
- * OTR submenu with the native dialogs. We run after the core (a later
- * priority) and find its submenu by its (same-domain) label. */
+/* The core builds the buddy's OTR submenu; ours adds the settings. */
 static void
-on_extended_menu(PurpleBlistNode *node, GList **menu, gpointer data)
+on_buddy_menu(PurpleBuddy *buddy, GList **items, gpointer data)
 {
-    PurpleMenuAction *otr = NULL;
-
-    if (!PURPLE_BLIST_NODE_IS_BUDDY(node))
-        return;
-    for (GList *l = *menu; l != NULL; l = l->next) {
-        PurpleMenuAction *action = l->data;
-
-        if (action != NULL && action->children != NULL && g_strcmp0(action->label, _("OTR")) == 0)
-            otr = action;
-    }
-    if (otr == NULL) {
-        *menu = g_list_append(*menu, purple_menu_action_new(_("OTR"), NULL, NULL,
-                                                            our_items((PurpleBuddy *)node)));
-        return;
-    }
-    g_list_free_full(otr->children, (GDestroyNotify)purple_menu_action_free);
-    otr->children = our_items((PurpleBuddy *)node);
+    *items = g_list_append(*items, NULL);   /* separator */
+    *items = g_list_append(*items, purple_menu_action_new(_("Settings for this buddy\xe2\x80\xa6"),
+                                                          PURPLE_CALLBACK(menu_settings), NULL, NULL));
 }
 
 static void
@@ -211,9 +158,8 @@ on_node_removed(PurpleBlistNode *node, gpointer data)
 void
 potr_gtk_buddy_menu_init(PurplePlugin *plugin)
 {
-    purple_signal_connect_priority(purple_blist_get_handle(), "blist-node-extended-menu",
-                                   &buddy_handle, PURPLE_CALLBACK(on_extended_menu), NULL,
-                                   PURPLE_SIGNAL_PRIORITY_DEFAULT + 1);
+    purple_signal_connect(potr_core_handle(), "buddy-menu", &buddy_handle,
+                          PURPLE_CALLBACK(on_buddy_menu), NULL);
     purple_signal_connect(purple_blist_get_handle(), "blist-node-removed", &buddy_handle,
                           PURPLE_CALLBACK(on_node_removed), NULL);
 }
