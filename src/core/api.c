@@ -10,6 +10,8 @@
 #include "session.h"
 #include "smp.h"
 
+static void apply_trust(ConnContext *master, Fingerprint *fp, gboolean trusted);
+
 void
 potr_fingerprint_free(PotrFingerprint *fp)
 {
@@ -91,7 +93,8 @@ find_fingerprint(const PotrFingerprint *fp, ConnContext **master, GError **error
             return f;
         }
     }
-    g_set_error(error, POTR_ERROR, POTR_ERROR_FAILED, _("This fingerprint is not known."));
+    g_set_error(error, POTR_ERROR, POTR_ERROR_FAILED,
+                _("This fingerprint is not a known key of %s."), fp->buddy);
     return NULL;
 }
 
@@ -125,11 +128,7 @@ potr_fingerprint_set_trusted(const PotrFingerprint *fp, gboolean trusted, GError
     found = find_fingerprint(fp, &master, error);
     if (found == NULL)
         return FALSE;
-    otrl_context_set_trust(found, trusted ? "verified" : "");
-    potr_core_save_fingerprints();
-    for (ConnContext *c = master; c != NULL && c->m_context == master; c = c->next)
-        if (c->active_fingerprint == found)
-            potr_session_changed(c, POTR_CHANGE_TRUST);
+    apply_trust(master, found, trusted);
     return TRUE;
 }
 
@@ -160,11 +159,61 @@ potr_conv_peer_fingerprint(PurpleConversation *conv)
     return g_strdup(human);
 }
 
-gboolean
-potr_conv_set_trusted(PurpleConversation *conv, gboolean trusted, GError **error)
+char *
+potr_fingerprint_normalize(const char *text)
 {
-    ConnContext *context = potr_session_context(conv);
+    GString *out = g_string_new(NULL);
+    guint digits = 0;
 
+    for (const char *p = text != NULL ? text : ""; *p != '\0'; p++) {
+        if (g_ascii_isspace(*p))
+            continue;
+        if (!g_ascii_isxdigit(*p) || digits == 40) {
+            g_string_free(out, TRUE);
+            return NULL;
+        }
+        if (digits > 0 && digits % 8 == 0)
+            g_string_append_c(out, ' ');
+        g_string_append_c(out, g_ascii_toupper(*p));
+        digits++;
+    }
+    if (digits != 40) {
+        g_string_free(out, TRUE);
+        return NULL;
+    }
+    return g_string_free(out, FALSE);
+}
+
+/* Set the manual trust of FP (of MASTER's peer), save, and let every
+ * instance that uses it report its new level. */
+static void
+apply_trust(ConnContext *master, Fingerprint *fp, gboolean trusted)
+{
+    otrl_context_set_trust(fp, trusted ? "verified" : "");
+    potr_core_save_fingerprints();
+    for (ConnContext *c = master; c != NULL && c->m_context == master; c = c->next)
+        if (c->active_fingerprint == fp)
+            potr_session_changed(c, POTR_CHANGE_TRUST);
+}
+
+static void
+tell_trust(PurpleConversation *conv, const char *human, gboolean trusted)
+{
+    potr_session_say(conv, trusted ? _("You have verified {buddy}'s fingerprint by hand: {detail}.")
+                                   : _("{buddy}'s fingerprint {detail} is no longer trusted."),
+                     purple_conversation_get_name(conv), human, PURPLE_MESSAGE_SYSTEM);
+}
+
+gboolean
+potr_conv_set_trusted(PurpleConversation *conv, const char *shown, gboolean trusted, GError **error)
+{
+    ConnContext *context = NULL;
+    char human[OTRL_PRIVKEY_FPRINT_HUMAN_LEN];
+    char *expected = NULL;
+    gboolean ok = FALSE;
+
+    g_return_val_if_fail(conv != NULL, FALSE);
+    context = potr_session_context(conv);
     if (context == NULL || context->msgstate != OTRL_MSGSTATE_ENCRYPTED
         || context->active_fingerprint == NULL) {
         g_set_error_literal(error, POTR_ERROR, POTR_ERROR_FAILED,
@@ -172,8 +221,52 @@ potr_conv_set_trusted(PurpleConversation *conv, gboolean trusted, GError **error
                               "trust is the one in use."));
         return FALSE;
     }
-    potr_session_set_trust(context, trusted ? "verified" : "");
-    return TRUE;
+    otrl_privkey_hash_to_human(human, context->active_fingerprint->fingerprint);
+    expected = potr_fingerprint_normalize(shown != NULL ? shown : potr_session_shown(conv));
+    if (trusted && g_strcmp0(expected, human) != 0) {
+        g_set_error(error, POTR_ERROR, POTR_ERROR_CHANGED,
+                    _("Nothing was trusted: %s's key in use is %s, not the one you were shown. "
+                      "Compare it with your buddy, then trust it (/otr trust %s)."),
+                    purple_conversation_get_name(conv), human, human);
+        goto cleanup;
+    }
+    apply_trust(context->m_context, context->active_fingerprint, trusted);
+    tell_trust(conv, human, trusted);
+    ok = TRUE;
+
+cleanup:
+    g_free(expected);
+    return ok;
+}
+
+gboolean
+potr_conv_trust_fingerprint(PurpleConversation *conv, const char *fingerprint, gboolean trusted,
+                            GError **error)
+{
+    PurpleAccount *account = NULL;
+    PotrFingerprint fp = { 0 };
+    ConnContext *master = NULL;
+    Fingerprint *found = NULL;
+
+    g_return_val_if_fail(conv != NULL, FALSE);
+    account = purple_conversation_get_account(conv);
+    fp.fingerprint = potr_fingerprint_normalize(fingerprint);
+    if (fp.fingerprint == NULL) {
+        g_set_error_literal(error, POTR_ERROR, POTR_ERROR_FAILED,
+                            _("This is not a fingerprint (40 hexadecimal digits)."));
+        return FALSE;
+    }
+    fp.buddy = potr_core_normalize(account, purple_conversation_get_name(conv));
+    fp.account = (char *)purple_account_get_username(account);
+    fp.protocol = (char *)purple_account_get_protocol_id(account);
+    found = find_fingerprint(&fp, &master, error);
+    if (found != NULL) {
+        apply_trust(master, found, trusted);
+        tell_trust(conv, fp.fingerprint, trusted);
+    }
+    g_free(fp.fingerprint);
+    g_free(fp.buddy);
+    return found != NULL;
 }
 
 gboolean
@@ -201,7 +294,7 @@ const char *
 potr_conv_smp_question(PurpleConversation *conv)
 {
     g_return_val_if_fail(conv != NULL, NULL);
-    return potr_smp_asked(potr_session_context(conv));
+    return potr_smp_asked(conv);
 }
 
 GArray *

@@ -11,6 +11,7 @@
 #include "events.h"
 #include "policy.h"
 #include "session.h"
+#include "secret.h"
 #include "smp.h"
 
 /* Longest argument line accepted (bytes); longer input is refused. */
@@ -89,9 +90,9 @@ potr_commands_parse_ask(const char *args, char **question, char **secret, GError
         p++;
         *question = g_string_free(q, FALSE);
     }
-    *secret = g_strstrip(g_strdup(p));
+    *secret = potr_secret_trimmed(p);
     if (**secret == '\0') {
-        g_clear_pointer(secret, g_free);
+        g_clear_pointer(secret, potr_secret_free);
         g_clear_pointer(question, g_free);
         g_set_error_literal(error, POTR_ERROR, POTR_ERROR_FAILED,
                             _("Usage: /otr smp ask [\"QUESTION\"] SECRET"));
@@ -161,6 +162,7 @@ cmd_fingerprint(PurpleConversation *conv, const char *rest)
         detail = g_strdup_printf("%s (%s)", human, trust_name(context->active_fingerprint));
         say_expanded(conv, _("{buddy}'s fingerprint in this conversation: {detail}"), detail,
                      PURPLE_MESSAGE_SYSTEM);
+        potr_session_set_shown(conv, human);
         g_free(detail);
     } else if (g_strcmp0(rest, "all") != 0) {
         say_expanded(conv, _("{buddy}'s fingerprint is known once the conversation is private."),
@@ -178,60 +180,31 @@ cmd_fingerprint(PurpleConversation *conv, const char *rest)
     }
 }
 
+/* "/otr trust" trusts the key last shown in the conversation, and only
+ * while it is the key in use; "/otr trust FINGERPRINT" the key named. */
 static void
-set_trust(PurpleConversation *conv, gboolean trusted)
+set_trust(PurpleConversation *conv, const char *rest, gboolean trusted)
 {
-    ConnContext *context = potr_session_context(conv);
+    GError *error = NULL;
+    gboolean ok = *rest != '\0' ? potr_conv_trust_fingerprint(conv, rest, trusted, &error)
+                                 : potr_conv_set_trusted(conv, NULL, trusted, &error);
 
-    if (context == NULL || context->active_fingerprint == NULL
-        || context->msgstate != OTRL_MSGSTATE_ENCRYPTED) {
-        say(conv, _("Start a private conversation first (/otr start): the fingerprint to trust is "
-                    "the one in use."), PURPLE_MESSAGE_ERROR);
-        return;
+    if (!ok) {
+        say(conv, error->message, PURPLE_MESSAGE_ERROR);
+        g_error_free(error);
     }
-    potr_session_set_trust(context, trusted ? "verified" : "");
-    say_expanded(conv, trusted ? _("You have verified {buddy}'s fingerprint by hand.")
-                               : _("{buddy}'s fingerprint is no longer trusted."),
-                 NULL, PURPLE_MESSAGE_SYSTEM);
 }
 
 static void
 cmd_trust(PurpleConversation *conv, const char *rest)
 {
-    set_trust(conv, TRUE);
+    set_trust(conv, rest, TRUE);
 }
 
 static void
 cmd_distrust(PurpleConversation *conv, const char *rest)
 {
-    set_trust(conv, FALSE);
-}
-
-/* "0123abcd 4567..." in any case and spacing -> libotr's human form, or
- * NULL if it is not 40 hex digits. */
-static char *
-human_fingerprint(const char *text)
-{
-    GString *out = g_string_new(NULL);
-    guint digits = 0;
-
-    for (const char *p = text; *p != '\0'; p++) {
-        if (g_ascii_isspace(*p))
-            continue;
-        if (!g_ascii_isxdigit(*p) || digits == 40) {
-            g_string_free(out, TRUE);
-            return NULL;
-        }
-        if (digits > 0 && digits % 8 == 0)
-            g_string_append_c(out, ' ');
-        g_string_append_c(out, g_ascii_toupper(*p));
-        digits++;
-    }
-    if (digits != 40) {
-        g_string_free(out, TRUE);
-        return NULL;
-    }
-    return g_string_free(out, FALSE);
+    set_trust(conv, rest, FALSE);
 }
 
 static void
@@ -241,7 +214,7 @@ cmd_forget(PurpleConversation *conv, const char *rest)
     PotrFingerprint fp = { 0 };
     GError *error = NULL;
 
-    fp.fingerprint = human_fingerprint(rest);
+    fp.fingerprint = potr_fingerprint_normalize(rest);
     if (fp.fingerprint == NULL) {
         say(conv, _("Usage: /otr forget FINGERPRINT (as /otr fingerprint all shows it)"),
             PURPLE_MESSAGE_ERROR);
@@ -259,19 +232,6 @@ cmd_forget(PurpleConversation *conv, const char *rest)
     }
     g_free(fp.fingerprint);
     g_free(fp.buddy);
-}
-
-/* Overwrite a secret in memory in a way the compiler cannot drop. */
-static void
-wipe(char *secret)
-{
-    volatile char *p = (volatile char *)secret;
-
-    if (secret == NULL)
-        return;
-    while (*p != '\0')
-        *p++ = '\0';
-    g_free(secret);
 }
 
 static void
@@ -297,7 +257,7 @@ cmd_smp(PurpleConversation *conv, const char *rest)
             goto cleanup;
         potr_smp_start(conv, question, secret, FALSE, &error);
     } else if (g_strcmp0(verb, "respond") == 0) {
-        secret = g_strstrip(g_strdup(args));
+        secret = potr_secret_trimmed(args);
         if (*secret == '\0')
             g_set_error_literal(&error, POTR_ERROR, POTR_ERROR_FAILED,
                                 _("Usage: /otr smp respond SECRET"));
@@ -313,7 +273,7 @@ cleanup:
         say(conv, error->message, PURPLE_MESSAGE_ERROR);
         g_error_free(error);
     }
-    wipe(secret);
+    potr_secret_free(secret);
     g_free(question);
     g_free(verb);
 }
@@ -424,8 +384,8 @@ static const Subcommand subcommands[] = {
     { "end", cmd_end, N_("/otr end: end the private conversation") },
     { "status", cmd_status, N_("/otr status: show how private this conversation is") },
     { "smp", cmd_smp, N_("/otr smp [ask [\"QUESTION\"] SECRET | respond SECRET | abort]: verify your buddy with a question or a shared secret (alone: a dialog)") },
-    { "trust", cmd_trust, N_("/otr trust: you have checked your buddy's fingerprint by hand") },
-    { "distrust", cmd_distrust, N_("/otr distrust: stop trusting your buddy's fingerprint") },
+    { "trust", cmd_trust, N_("/otr trust [FINGERPRINT]: you have checked your buddy's fingerprint by hand (the one shown last, or the one named)") },
+    { "distrust", cmd_distrust, N_("/otr distrust [FINGERPRINT]: stop trusting your buddy's fingerprint") },
     { "fingerprint", cmd_fingerprint, N_("/otr fingerprint [all]: show your and your buddy's fingerprints") },
     { "forget", cmd_forget, N_("/otr forget FINGERPRINT: forget one of your buddy's known fingerprints") },
     { "policy", cmd_policy, N_("/otr policy [default|never|manual|opportunistic|always]: show or set the policy for this buddy") },

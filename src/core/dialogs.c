@@ -7,6 +7,7 @@
 
 #include "engine.h"
 #include "events.h"
+#include "secret.h"
 #include "session.h"
 
 /* Every dialog is opened with its conversation as the request handle, so
@@ -15,6 +16,8 @@
 
 /* conversation -> its open responder dialog (the request handle) */
 static GHashTable *smp_dialogs = NULL;
+/* conversation -> the peer's fingerprint its manual check shows */
+static GHashTable *manual_shown = NULL;
 
 static void
 report(PurpleConversation *conv, GError *error)
@@ -29,28 +32,17 @@ report(PurpleConversation *conv, GError *error)
     g_error_free(error);
 }
 
-/* Overwrite a secret the dialog handed us; libpurple frees its own copy. */
-static void
-wipe_copy(char *secret)
-{
-    volatile char *p = (volatile char *)secret;
-
-    while (p != NULL && *p != '\0')
-        *p++ = '\0';
-    g_free(secret);
-}
-
 static void
 respond_ok(PurpleConversation *conv, const char *answer)
 {
     GError *error = NULL;
 
-    g_hash_table_remove(smp_dialogs, conv);   /* it closes itself */
-    char *secret = g_strstrip(g_strdup(answer != NULL ? answer : ""));
+    char *secret = potr_secret_trimmed(answer);
 
+    g_hash_table_remove(smp_dialogs, conv);   /* it closes itself */
     if (!potr_conv_smp_respond(conv, secret, &error))
         report(conv, error);
-    wipe_copy(secret);
+    potr_secret_free(secret);
 }
 
 static void
@@ -88,6 +80,14 @@ potr_dialogs_smp_request(PurpleConversation *conv, const char *question)
 }
 
 void
+potr_dialogs_conv_gone(PurpleConversation *conv)
+{
+    potr_dialogs_smp_close(conv);
+    if (manual_shown != NULL)
+        g_hash_table_remove(manual_shown, conv);
+}
+
+void
 potr_dialogs_smp_close(PurpleConversation *conv)
 {
     void *handle = smp_dialogs != NULL ? g_hash_table_lookup(smp_dialogs, conv) : NULL;
@@ -103,12 +103,12 @@ ask_fields_ok(PurpleConversation *conv, PurpleRequestFields *fields)
 {
     const char *question = purple_request_fields_get_string(fields, "question");
     const char *answer = purple_request_fields_get_string(fields, "secret");
-    char *secret = g_strstrip(g_strdup(answer != NULL ? answer : ""));
+    char *secret = potr_secret_trimmed(answer);
     GError *error = NULL;
 
     if (!potr_conv_smp_ask(conv, question, secret, &error))
         report(conv, error);
-    wipe_copy(secret);
+    potr_secret_free(secret);
 }
 
 static void
@@ -138,15 +138,29 @@ ask(PurpleConversation *conv, gboolean with_question)
                           conv, conv);
 }
 
+static void manual(PurpleConversation *conv);
+
+/* The answer binds to the fingerprint the dialog showed (manual_shown);
+ * if another key is in use by now, nothing is trusted and the check is
+ * shown again with the key in use. */
 static void
 manual_answer(PurpleConversation *conv, int action)
 {
+    char *shown = NULL;
     GError *error = NULL;
 
-    if (action < 0 || action > 1)
-        return;
-    if (!potr_conv_set_trusted(conv, action == 0, &error))
-        report(conv, error);
+    if (!g_hash_table_steal_extended(manual_shown, conv, NULL, (gpointer *)&shown))
+        shown = NULL;
+    if (action == 0 || action == 1) {
+        if (!potr_conv_set_trusted(conv, shown, action == 0, &error)) {
+            gboolean changed = g_error_matches(error, POTR_ERROR, POTR_ERROR_CHANGED);
+
+            report(conv, error);
+            if (changed)
+                manual(conv);
+        }
+    }
+    g_free(shown);
 }
 
 static void
@@ -168,14 +182,14 @@ manual(PurpleConversation *conv)
                                   "channel (in person, by phone)."),
                                 purple_account_get_username(account), mine != NULL ? mine : "-",
                                 purple_conversation_get_name(conv), theirs);
+    g_hash_table_insert(manual_shown, conv, theirs);
     purple_request_action(conv, _("OTR verification"), _("Check the fingerprints by hand"),
                           secondary, 2, account, purple_conversation_get_name(conv), conv, conv, 3,
                           _("I have _verified it"), G_CALLBACK(manual_answer),
                           _("It is _not verified"), G_CALLBACK(manual_answer),
-                          _("_Cancel"), NULL);
+                          _("_Cancel"), G_CALLBACK(manual_answer));
     g_free(secondary);
     g_free(mine);
-    g_free(theirs);
 }
 
 static void
@@ -267,6 +281,7 @@ void
 potr_dialogs_init(void *handle)
 {
     smp_dialogs = g_hash_table_new(g_direct_hash, g_direct_equal);
+    manual_shown = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
     purple_signal_connect(purple_blist_get_handle(), "blist-node-extended-menu", handle,
                           PURPLE_CALLBACK(on_extended_menu), NULL);
 }
@@ -277,4 +292,5 @@ potr_dialogs_uninit(void)
     for (GList *l = purple_get_conversations(); l != NULL; l = l->next)
         purple_request_close_with_handle(l->data);
     g_clear_pointer(&smp_dialogs, g_hash_table_destroy);
+    g_clear_pointer(&manual_shown, g_hash_table_destroy);
 }

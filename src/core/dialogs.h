@@ -23,4 +23,7 @@ void potr_dialogs_smp_close(PurpleConversation *conv);
  * "verify-request" first: a UI with its own dialog takes over. */
 void potr_dialogs_verify(PurpleConversation *conv);
 
+/* CONV is being deleted: close its dialogs, forget what they showed. */
+void potr_dialogs_conv_gone(PurpleConversation *conv);
+
 #endif /* POTR_DIALOGS_H */

@@ -132,17 +132,24 @@ void
 potr_core_emit_level(PurpleConversation *conv)
 {
     PotrLevel level = POTR_LEVEL_NOT_PRIVATE;
+    ConnContext *context = NULL;
+    guint instance = 0;
     gpointer last = NULL;
 
     if (conv == NULL || core_plugin == NULL)
         return;
     level = potr_conv_level(conv);
+    context = level != POTR_LEVEL_NOT_PRIVATE ? potr_session_context(conv) : NULL;
+    instance = context != NULL ? context->their_instance : 0;
     /* the level is stored + 1 so that "never emitted" (NULL) differs from
-     * "not private" (0) */
+     * "not private" (0); the instance in use too, since another login of
+     * the peer brings another key (dialogs that show it must follow) */
     last = purple_conversation_get_data(conv, "potr-level");
-    if (last != NULL && GPOINTER_TO_INT(last) == (int)level + 1)
+    if (last != NULL && GPOINTER_TO_INT(last) == (int)level + 1
+        && GPOINTER_TO_UINT(purple_conversation_get_data(conv, "potr-instance-shown")) == instance)
         return;
     purple_conversation_set_data(conv, "potr-level", GINT_TO_POINTER((int)level + 1));
+    purple_conversation_set_data(conv, "potr-instance-shown", GUINT_TO_POINTER(instance));
     purple_signal_emit(core_plugin, "level-changed", conv, (int)level);
 }
 

@@ -94,8 +94,10 @@ append_escaped(GString *out, const char *value)
     g_free(escaped);
 }
 
-/* Append DETAIL: HTML that fits is kept as it is; longer HTML is reduced
- * to its text, and text is escaped and cut. */
+/* Append DETAIL as text. Why HTML is reduced to its text: a detail comes
+ * from the peer (an OTR error text, a message sent in clear); kept as
+ * markup, it could draw a line of its own inside ours, e.g. a forged
+ * "Private conversation started". */
 static void
 append_detail(GString *out, const char *detail, gboolean is_html)
 {
@@ -103,10 +105,6 @@ append_detail(GString *out, const char *detail, gboolean is_html)
 
     if (detail == NULL)
         return;
-    if (is_html && strlen(detail) <= POTR_EVENT_MAX_DETAIL && g_utf8_validate(detail, -1, NULL)) {
-        g_string_append(out, detail);
-        return;
-    }
     if (!is_html) {
         append_escaped(out, detail);
         return;
@@ -116,9 +114,8 @@ append_detail(GString *out, const char *detail, gboolean is_html)
     g_free(text);
 }
 
-/* Expand TEMPLATE; DETAIL_IS_HTML inserts DETAIL as it is (markup that the
- * protocol plugin made from the received message, which libpurple would
- * display the same way without OTR). */
+/* Expand TEMPLATE; DETAIL_IS_HTML: DETAIL is markup that the protocol
+ * plugin made from a received message, shown as its text. */
 static char *
 expand(const char *template_, const char *buddy, const char *detail, gboolean detail_is_html)
 {

@@ -18,10 +18,9 @@ char *potr_event_expand(const char *template_, const char *buddy, const char *de
  * allocated), or NULL if the event shows nothing to the user (heartbeats).
  * BUDDY is the peer's name, MESSAGE libotr's message argument: for an
  * unencrypted message or an OTR error from the peer it is the received
- * message as the protocol plugin made it (HTML, shown as libpurple shows
- * any message; reduced to escaped text when longer than
- * POTR_EVENT_MAX_DETAIL or not UTF-8). ERR is libotr's error for setup
- * errors. *FLAGS receives
+ * message as the protocol plugin made it (HTML: shown as its text, escaped,
+ * never as markup; cut at POTR_EVENT_MAX_DETAIL bytes, and at the first
+ * invalid UTF-8). ERR is libotr's error for setup errors. *FLAGS receives
  * the message flags for the line (system or error). */
 char *potr_event_describe(OtrlMessageEvent event, const char *buddy,
                           const char *message, gcry_error_t err,

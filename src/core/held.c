@@ -10,6 +10,7 @@
 #include <libotr/context.h>
 
 #include "engine.h"
+#include "secret.h"
 #include "session.h"
 
 /* Messages held for one buddy at the most; the user is told beyond. */
@@ -21,10 +22,11 @@ static GHashTable *held = NULL;
 static GHashTable *flush_pending = NULL;
 static guint flush_source = 0;
 
+/* held messages are private text: wiped when they go */
 static void
 free_queue(gpointer queue)
 {
-    g_queue_free_full(queue, g_free);
+    g_queue_free_full(queue, (GDestroyNotify)potr_secret_free);
 }
 
 static GQueue *
@@ -50,8 +52,20 @@ potr_held_count(PurpleAccount *account, const char *who)
     return queue != NULL ? g_queue_get_length(queue) : 0;
 }
 
+/* TRUE if WHO is on ACCOUNT's buddy list and offline: a query now would
+ * only land in the server's offline store. */
+static gboolean
+buddy_offline(PurpleAccount *account, const char *who)
+{
+    PurpleBuddy *buddy = purple_find_buddy(account, who);
+
+    return buddy != NULL && !PURPLE_BUDDY_IS_ONLINE(buddy);
+}
+
 /* Under "always", a message typed before the conversation is private is
- * held here (never sent in clear) and sent once it is private. */
+ * held here (never sent in clear) and sent once it is private; so is one
+ * typed while a private conversation is on hold (the peer vanished, or we
+ * lost our connection). */
 void
 potr_held_add(PurpleAccount *account, const char *who, char **message)
 {
@@ -59,20 +73,26 @@ potr_held_add(PurpleAccount *account, const char *who, char **message)
     GQueue *queue = held_queue(account, who, TRUE);
     ConnContext *context = potr_session_find(account, who, OTRL_INSTAG_MASTER, TRUE);
     gboolean first = g_queue_is_empty(queue);
+    gboolean on_hold = potr_session_on_hold(potr_session_find(account, who, OTRL_INSTAG_BEST, FALSE));
 
     potr_session_echo(conv, *message);
     if (g_queue_get_length(queue) >= POTR_MAX_HELD) {
         potr_session_say(conv, _("This message was NOT sent: too many messages are already waiting "
                                "for the private conversation with {buddy}."),
                        who, NULL, PURPLE_MESSAGE_ERROR);
-        g_clear_pointer(message, g_free);
+        g_clear_pointer(message, potr_secret_free);
         return;
     }
     g_queue_push_tail(queue, *message);
     *message = NULL;
-    potr_session_say(conv, _("Not sent yet: it will be sent as soon as the conversation with "
-                           "{buddy} is private (your policy requires encryption)."),
-                   who, NULL, PURPLE_MESSAGE_SYSTEM);
+    potr_session_say(conv, on_hold ? _("Not sent yet: it will be sent, encrypted, as soon as the "
+                                       "conversation with {buddy} is private again.")
+                                   : _("Not sent yet: it will be sent as soon as the conversation "
+                                       "with {buddy} is private (your policy requires encryption)."),
+                     who, NULL, PURPLE_MESSAGE_SYSTEM);
+    /* a peer that is away gets its query when it is back (presence.c) */
+    if (on_hold && buddy_offline(account, who))
+        return;
     /* one query for a batch of held messages: the next ones wait for the
      * same key exchange (a query per message would start racing ones) */
     if (first || context == NULL || !potr_session_query_pending(context))
@@ -94,12 +114,13 @@ flush_held(ConnContext *context)
         return;
     while (context->msgstate == OTRL_MSGSTATE_ENCRYPTED
            && (html = g_queue_pop_head(queue)) != NULL) {
-        if (!potr_session_encrypt(account, context->username, context->their_instance, html, NULL)) {
+        if (!potr_session_encrypt(account, potr_session_address(context), context->their_instance,
+                                  html, NULL)) {
             g_queue_push_head(queue, html);
             break;
         }
         sent++;
-        g_free(html);
+        potr_secret_free(html);
     }
     if (sent > 0) {
         line = g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "%u waiting message was sent privately.",

@@ -174,6 +174,7 @@ op_new_fingerprint(void *opdata, OtrlUserState us, const char *accountname,
                                "/otr trust) before you trust the conversation."),
                              username, human);
     potr_session_write(conv, line, PURPLE_MESSAGE_SYSTEM, FALSE);
+    potr_session_set_shown(conv, human);
     g_free(line);
 }
 

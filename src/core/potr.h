@@ -56,7 +56,8 @@ typedef enum {
     POTR_ERROR_CORRUPT,  /* a file's content could not be parsed */
     POTR_ERROR_BUSY,     /* an operation of the same kind is running */
     POTR_ERROR_NO_KEY,   /* the account has no private key yet */
-    POTR_ERROR_IN_USE    /* refused: the object is in use */
+    POTR_ERROR_IN_USE,   /* refused: the object is in use */
+    POTR_ERROR_CHANGED   /* refused: what the user was shown is no longer true */
 } PotrError;
 GQuark potr_error_quark(void);
 
@@ -136,6 +137,11 @@ typedef struct {
     gboolean in_use;    /* the key of a private conversation right now */
 } PotrFingerprint;
 
+/* "0123abcd 4567..." (40 hex digits in any case and spacing) in human
+ * form: 5 groups of 8 upper-case hex digits, newly allocated; NULL if TEXT
+ * is not a fingerprint. */
+char *potr_fingerprint_normalize(const char *text);
+
 /* Every known fingerprint, sorted by account then buddy. Free the list
  * with g_list_free_full(list, (GDestroyNotify)potr_fingerprint_free). */
 GList *potr_fingerprints_list(void);
@@ -153,8 +159,25 @@ gboolean potr_fingerprint_set_trusted(const PotrFingerprint *fp, gboolean truste
  * allocated), or NULL if it is not private. */
 char *potr_conv_peer_fingerprint(PurpleConversation *conv);
 
-/* Trust (or distrust) the fingerprint in use in CONV, as "/otr trust". */
-gboolean potr_conv_set_trusted(PurpleConversation *conv, gboolean trusted, GError **error);
+/* Trust (TRUSTED) or distrust the key in use in CONV by hand, as the user
+ * was shown it: SHOWN is the peer's fingerprint (human form) the dialog or
+ * line showed; NULL means the one last shown in CONV's lines. Why: another
+ * login of the peer (or a new key exchange, also a man in the middle's)
+ * can change the key in use while the user compares; trust must go to
+ * what they compared. Trusting is refused with POTR_ERROR_CHANGED if the
+ * key in use is no longer SHOWN (the message names the key in use now),
+ * and with POTR_ERROR_FAILED if the conversation is not private.
+ * Distrusting always applies to the key in use (lowering trust is safe).
+ * Saved at once; the user is told in CONV. */
+gboolean potr_conv_set_trusted(PurpleConversation *conv, const char *shown, gboolean trusted,
+                               GError **error);
+
+/* Trust (or distrust) FINGERPRINT, one of CONV's peer's known keys (40 hex
+ * digits, any case and spacing), by hand: what the user typed or picked,
+ * whether it is in use or not. POTR_ERROR_FAILED if it is not a known key
+ * of the peer. Saved at once. */
+gboolean potr_conv_trust_fingerprint(PurpleConversation *conv, const char *fingerprint,
+                                     gboolean trusted, GError **error);
 
 /* Verify CONV's peer with SMP: ask (QUESTION NULL or "" for a shared
  * secret), answer the peer's request, or abort. Secrets are not kept. */
@@ -166,6 +189,15 @@ void potr_conv_smp_abort(PurpleConversation *conv);
 /* The question of the peer's pending verification request in CONV
  * (NULL if none or if it is a shared secret). Static until the next event. */
 const char *potr_conv_smp_question(PurpleConversation *conv);
+
+/* A new copy of TEXT (a secret typed by the user) without leading and
+ * trailing white space; "" for NULL. Never trims in place (that would leave
+ * a copy of the tail behind). Free with potr_secret_free(). */
+char *potr_secret_trimmed(const char *text);
+
+/* Overwrite TEXT (a secret) in a way the compiler cannot drop, then free
+ * it. NULL: no-op. */
+void potr_secret_free(char *text);
 
 /* The peer's OTR instances (logins) in CONV. */
 typedef struct {

@@ -8,42 +8,51 @@
 #include <libotr/context.h>
 
 #include "engine.h"
-#include "held.h"
 #include "session.h"
 
 /* potr_session_key()s of conversations that were private when the peer or
  * we went offline: they are started again when both are back */
 static GHashTable *resume = NULL;
 
-/* Remember every buddy of ACCOUNT with a private conversation now. */
-static void
-remember_private(PurpleAccount *account, const char *only)
-{
-    OtrlUserState us = potr_core_userstate();
-    char *norm = only != NULL ? potr_core_normalize(account, only) : NULL;
+/* Why presence only ever puts a conversation on hold (see
+ * potr_session_hold): presence is the server's word, not the peer's. */
 
-    for (ConnContext *c = us != NULL ? us->context_root : NULL; c != NULL; c = c->next) {
-        if (c->msgstate != OTRL_MSGSTATE_ENCRYPTED
-            || potr_core_find_account(c->accountname, c->protocol) != account
-            || (norm != NULL && strcmp(norm, c->username) != 0))
-            continue;
-        g_hash_table_add(resume, potr_session_key(account, c->username));
-    }
-    g_free(norm);
-}
-
+/* Put every private conversation of ACCOUNT on hold, telling each peer
+ * (OTR's goodbye: they see Finished until we are back), and remember
+ * them for when we are back. */
 static void
 on_signing_off(PurpleConnection *gc, gpointer data)
 {
     PurpleAccount *account = purple_connection_get_account(gc);
+    OtrlUserState us = potr_core_userstate();
+    GHashTable *peers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    GHashTableIter iter;
+    gpointer who = NULL;
 
-    remember_private(account, NULL);
-    potr_session_end_all(account);
-    potr_held_drop(account);
+    /* collect first: putting a session on hold changes the context list */
+    for (ConnContext *c = us != NULL ? us->context_root : NULL; c != NULL; c = c->next)
+        if (c->msgstate == OTRL_MSGSTATE_ENCRYPTED
+            && potr_core_find_account(c->accountname, c->protocol) == account)
+            g_hash_table_add(peers, g_strdup(c->username));
+    g_hash_table_iter_init(&iter, peers);
+    while (g_hash_table_iter_next(&iter, &who, NULL))
+        if (potr_session_hold(account, who, TRUE, POTR_CHANGE_WENT_OFFLINE))
+            g_hash_table_add(resume, potr_session_key(account, who));
+    g_hash_table_destroy(peers);
 }
 
-/* Back online: restart what was private with buddies who are not on the
- * list (those on it restart when their presence says they are back). */
+/* Resume the conversation with WHO if a window for it is open (a restart
+ * never opens one by itself; without a window, the next message the user
+ * types there starts it). */
+static void
+resume_one(PurpleAccount *account, const char *who)
+{
+    if (purple_find_conversation_with_account(PURPLE_CONV_TYPE_IM, who, account) != NULL)
+        potr_session_start(account, who);
+}
+
+/* Back online: resume what was private with buddies who are not on the
+ * list (those on it resume when their presence says they are back). */
 static void
 on_signed_on(PurpleConnection *gc, gpointer data)
 {
@@ -61,33 +70,24 @@ on_signed_on(PurpleConnection *gc, gpointer data)
         who = key + strlen(prefix) + 1;
         if (purple_find_buddy(account, who) != NULL)
             continue;
-        potr_session_start(account, who);
+        resume_one(account, who);
         g_hash_table_remove(resume, key);
     }
     g_list_free(keys);
     g_free(prefix);
 }
 
-/* The peer left: its side of the session is gone, so ours ends too (no
- * message is sent: nobody is there to read it); it restarts on return. */
+/* The peer looks gone (its client was killed, its network lost, or the
+ * server says so): nobody is there to read a goodbye, so none is sent;
+ * the conversation is on hold until the peer is back. */
 static void
 on_buddy_signed_off(PurpleBuddy *buddy, gpointer data)
 {
     PurpleAccount *account = purple_buddy_get_account(buddy);
     const char *who = purple_buddy_get_name(buddy);
-    ConnContext *master = potr_session_find(account, who, OTRL_INSTAG_MASTER, FALSE);
-    gboolean ended = FALSE;
 
-    for (ConnContext *c = master; c != NULL && c->m_context == master; c = c->next) {
-        if (c->msgstate != OTRL_MSGSTATE_ENCRYPTED)
-            continue;
-        otrl_context_force_plaintext(c);
-        ended = TRUE;
-    }
-    if (!ended)
-        return;
-    g_hash_table_add(resume, potr_session_key(account, who));
-    potr_session_changed(master, POTR_CHANGE_OFFLINE);
+    if (potr_session_hold(account, who, FALSE, POTR_CHANGE_OFFLINE))
+        g_hash_table_add(resume, potr_session_key(account, who));
 }
 
 static void
@@ -97,7 +97,7 @@ on_buddy_signed_on(PurpleBuddy *buddy, gpointer data)
     char *key = potr_session_key(account, purple_buddy_get_name(buddy));
 
     if (g_hash_table_remove(resume, key))
-        potr_session_start(account, purple_buddy_get_name(buddy));
+        resume_one(account, purple_buddy_get_name(buddy));
     g_free(key);
 }
 

@@ -18,19 +18,23 @@
 #include "xmpp.h"
 #include "ake.h"
 #include "held.h"
+#include "secret.h"
+#include "smp.h"
 
 /* Seconds during which an identical status line is not repeated. */
 #define POTR_DEDUPE_SECONDS 10
 
+/* What the core keeps about one conversation. */
 typedef struct {
-    char *html;
-    gint64 when;
-} LastLine;
+    char *last_html;     /* the last status line (repeat suppression) */
+    gint64 last_when;
+    char *shown;         /* the peer's fingerprint last shown in it (human form) */
+} ConvData;
 
 /* "protocol\naccount" -> GHashTable set of peers waiting for the key */
 static GHashTable *key_waiters = NULL;
-/* PurpleConversation* -> LastLine (repeat suppression) */
-static GHashTable *last_lines = NULL;
+/* PurpleConversation* -> ConvData */
+static GHashTable *conv_data = NULL;
 static void *session_handle = NULL;
 
 char *
@@ -51,12 +55,45 @@ account_key(PurpleAccount *account)
 }
 
 static void
-free_last_line(gpointer data)
+free_conv_data(gpointer data)
 {
-    LastLine *last = data;
+    ConvData *cd = data;
 
-    g_free(last->html);
-    g_free(last);
+    g_free(cd->last_html);
+    g_free(cd->shown);
+    g_free(cd);
+}
+
+static ConvData *
+conv_data_of(PurpleConversation *conv)
+{
+    ConvData *cd = g_hash_table_lookup(conv_data, conv);
+
+    if (cd == NULL) {
+        cd = g_new0(ConvData, 1);
+        g_hash_table_insert(conv_data, conv, cd);
+    }
+    return cd;
+}
+
+void
+potr_session_set_shown(PurpleConversation *conv, const char *human)
+{
+    ConvData *cd = NULL;
+
+    if (conv == NULL || conv_data == NULL)
+        return;
+    cd = conv_data_of(conv);
+    g_free(cd->shown);
+    cd->shown = g_strdup(human);
+}
+
+const char *
+potr_session_shown(PurpleConversation *conv)
+{
+    ConvData *cd = conv != NULL && conv_data != NULL ? g_hash_table_lookup(conv_data, conv) : NULL;
+
+    return cd != NULL ? cd->shown : NULL;
 }
 
 ConnContext *
@@ -147,22 +184,18 @@ void
 potr_session_write(PurpleConversation *conv, const char *html, PurpleMessageFlags flags,
                    gboolean dedupe)
 {
-    LastLine *last = NULL;
+    ConvData *cd = NULL;
     gint64 now = g_get_monotonic_time();
 
-    if (conv == NULL || html == NULL)
+    if (conv == NULL || html == NULL || conv_data == NULL)
         return;
-    last = g_hash_table_lookup(last_lines, conv);
-    if (dedupe && last != NULL && g_strcmp0(last->html, html) == 0
-        && now - last->when < POTR_DEDUPE_SECONDS * G_USEC_PER_SEC)
+    cd = conv_data_of(conv);
+    if (dedupe && g_strcmp0(cd->last_html, html) == 0
+        && now - cd->last_when < POTR_DEDUPE_SECONDS * G_USEC_PER_SEC)
         return;
-    if (last == NULL) {
-        last = g_new0(LastLine, 1);
-        g_hash_table_insert(last_lines, conv, last);
-    }
-    g_free(last->html);
-    last->html = g_strdup(html);
-    last->when = now;
+    g_free(cd->last_html);
+    cd->last_html = g_strdup(html);
+    cd->last_when = now;
     lines_written++;
     purple_conversation_write(conv, NULL, html, flags | PURPLE_MESSAGE_NO_LOG, time(NULL));
 }
@@ -194,32 +227,61 @@ write_dedupe(PurpleConversation *conv, const char *template_, const char *buddy)
     g_free(line);
 }
 
+/* TRUE if any instance (login) of CONV's peer is in a private conversation. */
+static gboolean
+any_instance_private(PurpleConversation *conv)
+{
+    ConnContext *master = potr_session_find(purple_conversation_get_account(conv),
+                                            purple_conversation_get_name(conv),
+                                            OTRL_INSTAG_MASTER, FALSE);
+
+    for (ConnContext *c = master; c != NULL && c->m_context == master; c = c->next)
+        if (c->msgstate == OTRL_MSGSTATE_ENCRYPTED)
+            return TRUE;
+    return FALSE;
+}
+
 /* Logging: while a conversation is private and the user asked not to log
  * OTR conversations, the conversation's log is switched off (and back on
- * when it stops being private). A window opened by a decrypted message is
- * switched off in "conversation-created", before libpurple writes that
- * first message, so it never reaches the disk either. (A per-message
- * PURPLE_MESSAGE_NO_LOG would do the same but makes Pidgin draw the
- * message as a grey system line.) */
+ * when it stops being private). Why the conversation as a whole: one
+ * conversation carries every login (instance) of the peer, and libpurple
+ * logs by conversation; one private login is enough to keep the log off,
+ * whatever another login does. Why before every line ("writing-im-msg",
+ * emitted before libpurple logs): a changed "don't log" setting (global
+ * or per buddy) then holds from the very next line, with no notification
+ * to miss. A window opened by a decrypted message is switched off in
+ * "conversation-created", before libpurple writes that first message.
+ * (A per-message PURPLE_MESSAGE_NO_LOG would do the same but makes Pidgin
+ * draw the message as a grey system line.) */
 static void
-update_logging(PurpleConversation *conv, ConnContext *context)
+update_logging(PurpleConversation *conv)
 {
     PurpleAccount *account = purple_conversation_get_account(conv);
-    gboolean secure = context != NULL && context->msgstate == OTRL_MSGSTATE_ENCRYPTED;
     gboolean ours = purple_conversation_get_data(conv, "potr-unlogged") != NULL;
+    gboolean hide = any_instance_private(conv)
+                    && potr_policy_avoid_logging(account, purple_conversation_get_name(conv));
 
-    if (secure && !ours && purple_conversation_is_logging(conv)
-        && potr_policy_avoid_logging(account, purple_conversation_get_name(conv))) {
+    if (hide && !ours && purple_conversation_is_logging(conv)) {
         purple_conversation_set_logging(conv, FALSE);
         purple_conversation_set_data(conv, "potr-unlogged", GINT_TO_POINTER(1));
-    } else if (!secure && ours) {
+    } else if (!hide && ours) {
         purple_conversation_set_data(conv, "potr-unlogged", NULL);
         purple_conversation_set_logging(conv, TRUE);
     }
 }
 
+static gboolean
+on_writing_im(PurpleAccount *account, const char *who, char **message, PurpleConversation *conv,
+              PurpleMessageFlags flags, gpointer data)
+{
+    if (conv != NULL)
+        update_logging(conv);
+    return FALSE;
+}
+
 static void remember_sent(ConnContext *context, const char *html);
 static void note_query(ConnContext *context);
+static void note_address(ConnContext *context, const char *who);
 
 /* Encrypt HTML for WHO through libotr. Fragments are sent; with LAST the
  * final fragment (or the message itself, when libotr lets it out as it
@@ -304,6 +366,7 @@ on_sending_im(PurpleAccount *account, const char *receiver, char **message, gpoi
     ConnContext *context = NULL;
     PotrPolicy policy = POTR_POLICY_NEVER;
     otrl_instag_t instance = OTRL_INSTAG_BEST;
+    const char *target = NULL;
     char *last = NULL;
 
     if (message == NULL || *message == NULL || **message == '\0' || receiver == NULL)
@@ -314,6 +377,10 @@ on_sending_im(PurpleAccount *account, const char *receiver, char **message, gpoi
     context = potr_session_find(account, receiver, instance, TRUE);
     policy = potr_policy_for(account, receiver);
 
+    if (potr_session_on_hold(context)) {
+        potr_held_add(account, receiver, message);
+        return;
+    }
     if (context != NULL && context->msgstate == OTRL_MSGSTATE_FINISHED) {
         refuse(account, receiver, message,
                _("This message was NOT sent: {buddy} has ended the private conversation. "
@@ -328,6 +395,22 @@ on_sending_im(PurpleAccount *account, const char *receiver, char **message, gpoi
     if (context != NULL && context->msgstate != OTRL_MSGSTATE_ENCRYPTED
         && policy == POTR_POLICY_NEVER)
         return;
+    target = context != NULL && context->msgstate == OTRL_MSGSTATE_ENCRYPTED
+             ? potr_session_address(context) : receiver;
+    if (g_strcmp0(target, receiver) != 0 && strchr(target, '/') != NULL) {
+        /* the window's name follows the login that wrote last, the
+         * instance in use may be another login: its data goes to that
+         * login's own address, sent here (libpurple would send it to the
+         * window's), and is shown as sent */
+        if (!potr_session_encrypt(account, target, instance, *message, NULL)) {
+            refuse(account, receiver, message,
+                   _("This message was NOT sent: it could not be encrypted for {buddy}."));
+            return;
+        }
+        potr_session_echo(purple_conversation_new(PURPLE_CONV_TYPE_IM, account, receiver), *message);
+        g_clear_pointer(message, g_free);
+        return;
+    }
     if (!potr_session_encrypt(account, receiver, instance, *message, &last)) {
         refuse(account, receiver, message,
                _("This message was NOT sent: it could not be encrypted for {buddy}."));
@@ -455,6 +538,8 @@ on_receiving_im(PurpleAccount *account, char **who, char **message, PurpleConver
                                       purple_account_get_protocol_id(account), norm, *message,
                                       &plain, &tlvs, &context, NULL, NULL);
     clear_phantom_instances(context);
+    if (!opdata.quiet)
+        note_address(context, *who);
     if (tlvs != NULL && otrl_tlv_find(tlvs, OTRL_TLV_DISCONNECTED) != NULL && context != NULL)
         potr_session_changed(context, POTR_CHANGE_FINISHED);
     otrl_tlv_free(tlvs);
@@ -486,6 +571,18 @@ on_receiving_im(PurpleAccount *account, char **who, char **message, PurpleConver
     return FALSE;
 }
 
+/* TRUE if an instance of CONTEXT's peer other than CONTEXT is private. */
+static gboolean
+another_instance_private(ConnContext *context)
+{
+    ConnContext *master = context->m_context;
+
+    for (ConnContext *c = master; c != NULL && c->m_context == master; c = c->next)
+        if (c != context && c->msgstate == OTRL_MSGSTATE_ENCRYPTED)
+            return TRUE;
+    return FALSE;
+}
+
 static const char *
 change_text(ConnContext *context, PotrChange change)
 {
@@ -502,11 +599,17 @@ change_text(ConnContext *context, PotrChange change)
     case POTR_CHANGE_INSECURE:
         return _("The private conversation with {buddy} has ended: messages are no longer encrypted.");
     case POTR_CHANGE_FINISHED:
+        if (another_instance_private(context))
+            return _("{buddy} has ended the private conversation on one of their logins; your "
+                     "messages go on, encrypted, to the login that is still private.");
         return _("{buddy} has ended the private conversation. Your messages will not be sent "
                  "until you end it too (/otr end) or refresh it (/otr refresh).");
     case POTR_CHANGE_OFFLINE:
-        return _("{buddy} went offline: the private conversation has ended. It starts again "
-                 "when {buddy} is back.");
+        return _("{buddy} went offline: the private conversation is on hold (Finished). What you "
+                 "type waits and is sent once it is private again, when {buddy} is back.");
+    case POTR_CHANGE_WENT_OFFLINE:
+        return _("You went offline: the private conversation with {buddy} is on hold "
+                 "(Finished). What you type waits and is sent once it is private again.");
     case POTR_CHANGE_TRUST:
     default:
         return NULL;
@@ -538,6 +641,7 @@ warn_key_changed(PurpleConversation *conv, ConnContext *context)
     char human[OTRL_PRIVKEY_FPRINT_HUMAN_LEN];
 
     otrl_privkey_hash_to_human(human, context->active_fingerprint->fingerprint);
+    potr_session_set_shown(conv, human);
     write_expanded(conv, _("WARNING: {buddy} is using a NEW key ({detail}), not the one you "
                            "verified. It may be a new device, or someone impersonating {buddy}. "
                            "Verify it again (/otr smp ask) before you say anything private."),
@@ -549,25 +653,73 @@ potr_session_changed(ConnContext *context, PotrChange change)
 {
     PurpleConversation *conv = NULL;
     const char *text = NULL;
+    gboolean secure = change == POTR_CHANGE_SECURE || change == POTR_CHANGE_REFRESHED;
 
     g_return_if_fail(context != NULL);
 
-    conv = potr_session_conv(context, change != POTR_CHANGE_TRUST && change != POTR_CHANGE_OFFLINE);
+    /* a new or ended session of this instance: a verification request
+     * it made belongs to the session that is gone */
+    if (change != POTR_CHANGE_TRUST)
+        potr_smp_forget_request(context);
+    if (secure)
+        potr_session_data(context->m_context)->on_hold = FALSE;
+    /* presence-driven changes never open a window by themselves */
+    conv = potr_session_conv(context, change != POTR_CHANGE_TRUST && change != POTR_CHANGE_OFFLINE
+                                      && change != POTR_CHANGE_WENT_OFFLINE);
     if (conv == NULL)
         return;
-    update_logging(conv, context);
+    update_logging(conv);
     text = change_text(context, change);
     if (text != NULL)
         write_expanded(conv, text, context->username, NULL,
                        change == POTR_CHANGE_FINISHED ? PURPLE_MESSAGE_ERROR : PURPLE_MESSAGE_SYSTEM);
-    if ((change == POTR_CHANGE_SECURE || change == POTR_CHANGE_REFRESHED)
-        && key_changed_since_verified(context))
+    if (secure && key_changed_since_verified(context))
         warn_key_changed(conv, context);
     potr_core_emit_level(conv);
-    if (change == POTR_CHANGE_SECURE || change == POTR_CHANGE_REFRESHED) {
+    if (secure) {
         potr_ake_settled(context);
         potr_held_flush_soon(context);
     }
+}
+
+/* Why Finished and not Not private: presence, resource lists and our own
+ * connection are in the server's hands, not authenticated by OTR. A
+ * server that makes the peer look gone must not get the next message in
+ * clear: the session is put on hold (Finished: nothing leaves in clear),
+ * what the user types waits (held.c), and both are resumed by a new key
+ * exchange. Only the user's /otr end or the peer's authenticated end
+ * (OTR's disconnect message) leave the private conversation for good. */
+gboolean
+potr_session_hold(PurpleAccount *account, const char *who, gboolean tell_peer, PotrChange why)
+{
+    OtrlUserState us = potr_core_userstate();
+    PotrOpData opdata = { .account = account, .peer = who };
+    ConnContext *master = potr_session_find(account, who, OTRL_INSTAG_MASTER, FALSE);
+    gboolean held = FALSE;
+
+    for (ConnContext *c = master; c != NULL && c->m_context == master; c = c->next) {
+        if (c->msgstate != OTRL_MSGSTATE_ENCRYPTED)
+            continue;
+        if (tell_peer)   /* sends OTR's goodbye, then leaves the state plaintext */
+            otrl_message_disconnect(us, &potr_ops, &opdata, c->accountname, c->protocol,
+                                    c->username, c->their_instance);
+        otrl_context_force_finished(c);
+        potr_smp_forget_request(c);
+        held = TRUE;
+    }
+    if (!held)
+        return FALSE;
+    potr_session_data(master)->on_hold = TRUE;
+    potr_session_changed(master, why);
+    return TRUE;
+}
+
+gboolean
+potr_session_on_hold(ConnContext *context)
+{
+    return context != NULL && context->msgstate == OTRL_MSGSTATE_FINISHED
+           && context->m_context->app_data != NULL
+           && ((PotrContextData *)context->m_context->app_data)->on_hold;
 }
 
 static gboolean
@@ -651,8 +803,10 @@ potr_session_end(PurpleAccount *account, const char *who)
     master = potr_session_find(account, who, OTRL_INSTAG_MASTER, FALSE);
     if (master == NULL)
         return;
-    for (ConnContext *c = master; c != NULL && c->m_context == master; c = c->next)
+    for (ConnContext *c = master; c != NULL && c->m_context == master; c = c->next) {
         was_private = was_private || c->msgstate != OTRL_MSGSTATE_PLAINTEXT;
+        potr_smp_forget_request(c);
+    }
     norm = potr_core_normalize(account, who);
     otrl_message_disconnect_all_instances(us, &potr_ops, &opdata, purple_account_get_username(account),
                                           purple_account_get_protocol_id(account), norm);
@@ -778,25 +932,14 @@ potr_session_key_done(PurpleAccount *account, gboolean ok)
 
 
 
-/* Overwrite a string holding a secret or a private message, then free it,
- * in a way the compiler cannot drop. */
-void
-potr_wipe_free(char *text)
-{
-    volatile char *p = (volatile char *)text;
-
-    while (p != NULL && *p != '\0')
-        *p++ = '\0';
-    g_free(text);
-}
-
 static void
 context_data_free(void *data)
 {
     PotrContextData *cd = data;
 
     g_free(cd->asked);
-    potr_wipe_free(cd->last_sent);
+    g_free(cd->address);
+    potr_secret_free(cd->last_sent);
     g_free(cd);
 }
 
@@ -808,6 +951,31 @@ potr_session_data(ConnContext *context)
         context->app_data_free = context_data_free;
     }
     return context->app_data;
+}
+
+const char *
+potr_session_address(ConnContext *context)
+{
+    PotrContextData *cd = context != NULL ? context->app_data : NULL;
+
+    if (context == NULL)
+        return NULL;
+    return cd != NULL && cd->address != NULL ? cd->address : context->username;
+}
+
+/* Remember where CONTEXT's instance wrote from (WHO as the protocol gave it). */
+static void
+note_address(ConnContext *context, const char *who)
+{
+    PotrContextData *cd = NULL;
+
+    if (context == NULL || context == context->m_context || who == NULL)
+        return;
+    cd = potr_session_data(context);
+    if (g_strcmp0(cd->address, who) != 0) {
+        g_free(cd->address);
+        cd->address = g_strdup(who);
+    }
 }
 
 /* A query we sent is still awaiting its key exchange (for a while: a
@@ -836,7 +1004,7 @@ remember_sent(ConnContext *context, const char *html)
 {
     PotrContextData *cd = potr_session_data(context->m_context);
 
-    potr_wipe_free(cd->last_sent);
+    potr_secret_free(cd->last_sent);
     cd->last_sent = purple_markup_strip_html(html);
 }
 
@@ -877,7 +1045,7 @@ potr_session_peer_error(ConnContext *context)
                            "will be refreshed. This message of yours may not have arrived: "
                            "\xe2\x80\x9c{detail}\xe2\x80\x9d"),
                    context->username, cd->last_sent, PURPLE_MESSAGE_ERROR);
-    potr_wipe_free(cd->last_sent);
+    potr_secret_free(cd->last_sent);
     cd->last_sent = NULL;
 }
 
@@ -898,15 +1066,15 @@ on_conversation_created(PurpleConversation *conv, gpointer data)
 {
     if (purple_conversation_get_type(conv) != PURPLE_CONV_TYPE_IM)
         return;
-    update_logging(conv, potr_session_context(conv));
+    update_logging(conv);
     potr_core_emit_level(conv);
 }
 
 static void
 on_deleting_conversation(PurpleConversation *conv, gpointer data)
 {
-    g_hash_table_remove(last_lines, conv);
-    potr_dialogs_smp_close(conv);
+    g_hash_table_remove(conv_data, conv);
+    potr_dialogs_conv_gone(conv);
     purple_request_close_with_handle(conv);
 }
 
@@ -919,10 +1087,11 @@ potr_session_init(void *handle)
     potr_held_init();
     key_waiters = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                         (GDestroyNotify)g_hash_table_destroy);
-    last_lines = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, free_last_line);
+    conv_data = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, free_conv_data);
     potr_ake_init();
     purple_signal_connect(convs, "sending-im-msg", handle, PURPLE_CALLBACK(on_sending_im), NULL);
     purple_signal_connect(convs, "receiving-im-msg", handle, PURPLE_CALLBACK(on_receiving_im), NULL);
+    purple_signal_connect(convs, "writing-im-msg", handle, PURPLE_CALLBACK(on_writing_im), NULL);
     purple_signal_connect(convs, "conversation-created", handle,
                           PURPLE_CALLBACK(on_conversation_created), NULL);
     purple_signal_connect(convs, "deleting-conversation", handle,
@@ -945,7 +1114,7 @@ potr_session_uninit(void)
         }
     potr_held_uninit();
     g_clear_pointer(&key_waiters, g_hash_table_destroy);
-    g_clear_pointer(&last_lines, g_hash_table_destroy);
+    g_clear_pointer(&conv_data, g_hash_table_destroy);
     potr_ake_uninit();
     session_handle = NULL;
 }

@@ -50,9 +50,28 @@ typedef enum {
     POTR_CHANGE_REFRESHED,
     POTR_CHANGE_FINISHED,
     POTR_CHANGE_TRUST,
-    POTR_CHANGE_OFFLINE      /* the peer went away (presence) */
+    POTR_CHANGE_OFFLINE,     /* the peer went away (presence): on hold */
+    POTR_CHANGE_WENT_OFFLINE /* we went offline: on hold */
 } PotrChange;
 void potr_session_changed(ConnContext *context, PotrChange change);
+
+/* Put every private instance of WHO on ACCOUNT on hold: Finished (nothing
+ * typed leaves in clear; it is held, see held.c) until a new key exchange
+ * makes the conversation private again. TELL_PEER sends OTR's goodbye
+ * first. WHY is the change the user is told about (POTR_CHANGE_OFFLINE or
+ * POTR_CHANGE_WENT_OFFLINE). Returns FALSE if nothing was private. */
+gboolean potr_session_hold(PurpleAccount *account, const char *who, gboolean tell_peer,
+                           PotrChange why);
+
+/* TRUE if CONTEXT is Finished because its conversation is on hold (not
+ * because the peer ended it). */
+gboolean potr_session_on_hold(ConnContext *context);
+
+/* The peer's fingerprint (human form) last shown in CONV, or NULL; set
+ * whenever a line or a dialog shows it. Trust without a fingerprint named
+ * goes to this one only (see potr_conv_set_trusted). */
+void potr_session_set_shown(PurpleConversation *conv, const char *human);
+const char *potr_session_shown(PurpleConversation *conv);
 
 /* Send an OTR query (start or refresh) to WHO on ACCOUNT. If the account
  * has no key yet, the key is generated first and the query follows by
@@ -105,6 +124,9 @@ typedef struct {
     char *last_sent;          /* plain text of the last message sent privately */
     gint64 told_not_private;  /* when the peer was last told we have no session */
     gint64 query_sent;        /* when we last sent a query (monotonic us), 0: never */
+    gboolean on_hold;         /* (master) Finished by presence, not by the peer */
+    gboolean smp_pending;     /* this instance asked us to verify and awaits the answer */
+    char *address;            /* where this instance last wrote from (an XMPP full JID) */
 } PotrContextData;
 
 /* CONTEXT's data, created on first use and freed with the context. */
@@ -114,10 +136,6 @@ PotrContextData *potr_session_data(ConnContext *context);
 void potr_session_say(PurpleConversation *conv, const char *template_, const char *buddy,
                       const char *detail, PurpleMessageFlags flags);
 
-/* Overwrite TEXT (a secret, a private message) and free it, in a way the
- * compiler cannot drop. NULL is a no-op. */
-void potr_wipe_free(char *text);
-
 /* Encrypt HTML for WHO (INSTANCE) and send it; with LAST, the final
  * fragment is returned for the caller to send instead. FALSE if nothing
  * may be sent (a failed encryption is never replaced by plaintext). */
@@ -126,6 +144,13 @@ gboolean potr_session_encrypt(PurpleAccount *account, const char *who, otrl_inst
 
 /* Show HTML in CONV as sent by the user, never logged. */
 void potr_session_echo(PurpleConversation *conv, const char *html);
+
+/* The address to send CONTEXT's (an instance's) OTR data to: where it
+ * last wrote from (on XMPP, the login's full JID), else its buddy name.
+ * Why: one conversation window carries every login of the peer, and its
+ * name follows whoever wrote last; data for one instance sent to another
+ * login's address is ignored there. Static: valid while CONTEXT lives. */
+const char *potr_session_address(ConnContext *context);
 
 /* TRUE while a query we sent to CONTEXT's buddy awaits its exchange. */
 gboolean potr_session_query_pending(ConnContext *context);

@@ -12,45 +12,135 @@
 #include "dialogs.h"
 #include "engine.h"
 #include "ops.h"
+#include "events.h"
 #include "session.h"
 
-const char *
-potr_smp_asked(ConnContext *context)
+/* The instance of CONV's peer whose verification request is pending, or
+ * NULL. Why not the conversation's current instance: another login of the
+ * peer may have written since (and become "current"), or the session may
+ * have been restarted; libotr answers on whatever context it is given,
+ * and one without the request's state crashes it (otrl_sm_step2b). */
+static ConnContext *
+pending_request(PurpleConversation *conv)
 {
-    return context != NULL && context->app_data != NULL
-        ? ((PotrContextData *)context->app_data)->asked : NULL;
+    ConnContext *master = potr_session_find(purple_conversation_get_account(conv),
+                                            purple_conversation_get_name(conv),
+                                            OTRL_INSTAG_MASTER, FALSE);
+
+    for (ConnContext *c = master; c != NULL && c->m_context == master; c = c->next) {
+        PotrContextData *cd = c->app_data;
+
+        if (cd != NULL && cd->smp_pending && c->msgstate == OTRL_MSGSTATE_ENCRYPTED
+            && c->smstate != NULL && c->smstate->nextExpected == OTRL_SMP_EXPECT1)
+            return c;
+    }
+    return NULL;
+}
+
+const char *
+potr_smp_asked(PurpleConversation *conv)
+{
+    ConnContext *context = conv != NULL ? pending_request(conv) : NULL;
+
+    return context != NULL ? ((PotrContextData *)context->app_data)->asked : NULL;
+}
+
+/* Remember that CONTEXT (this instance) asks us to verify; a request of
+ * another instance is superseded (one answer box per conversation). */
+static void
+note_request(ConnContext *context, const char *question)
+{
+    ConnContext *master = context->m_context;
+    PotrContextData *cd = potr_session_data(context);
+
+    for (ConnContext *c = master; c != NULL && c->m_context == master; c = c->next) {
+        PotrContextData *other = c->app_data;
+
+        if (c != context && other != NULL && other->smp_pending) {
+            other->smp_pending = FALSE;
+            g_clear_pointer(&other->asked, g_free);
+        }
+    }
+    cd->smp_ours = FALSE;
+    cd->smp_question = question != NULL;
+    cd->smp_pending = TRUE;
+    g_free(cd->asked);
+    cd->asked = g_strdup(question);
+}
+
+void
+potr_smp_forget_request(ConnContext *context)
+{
+    PotrContextData *cd = context != NULL ? context->app_data : NULL;
+    PurpleConversation *conv = NULL;
+
+    if (cd == NULL || !cd->smp_pending)
+        return;
+    cd->smp_pending = FALSE;
+    g_clear_pointer(&cd->asked, g_free);
+    conv = potr_session_conv(context, FALSE);
+    if (conv == NULL)
+        return;
+    /* its dialogs go: the core's, and the UIs' through an abort event */
+    potr_dialogs_smp_close(conv);
+    purple_signal_emit(potr_core_handle(), "smp-event", conv, POTR_SMP_ABORT, 0);
+    potr_session_say(conv, _("The verification request from {buddy} is gone: the private "
+                             "conversation it belonged to has ended."),
+                     context->username, NULL, PURPLE_MESSAGE_SYSTEM);
 }
 
 G_STATIC_ASSERT((int)POTR_SMP_FAILURE == (int)OTRL_SMPEVENT_FAILURE);
 G_STATIC_ASSERT((int)POTR_SMP_ASK_FOR_ANSWER == (int)OTRL_SMPEVENT_ASK_FOR_ANSWER);
 
+static gboolean
+not_private(GError **error)
+{
+    g_set_error_literal(error, POTR_ERROR, POTR_ERROR_FAILED,
+                        _("Start a private conversation first (/otr start)."));
+    return FALSE;
+}
+
 /* Secrets: copied nowhere, never logged, and wiped by the caller. */
 gboolean
 potr_smp_start(PurpleConversation *conv, const char *question, const char *secret,
-                       gboolean respond, GError **error)
+               gboolean respond, GError **error)
 {
     OtrlUserState us = potr_core_userstate();
     PurpleAccount *account = purple_conversation_get_account(conv);
-    PotrOpData opdata = { .account = account, .peer = purple_conversation_get_name(conv) };
-    ConnContext *context = potr_session_context(conv);
+    PotrOpData opdata = { .account = account, .peer = NULL };
+    ConnContext *context = NULL;
     PotrContextData *cd = NULL;
     size_t len = secret != NULL ? strlen(secret) : 0;
 
-    if (context == NULL || context->msgstate != OTRL_MSGSTATE_ENCRYPTED) {
-        g_set_error_literal(error, POTR_ERROR, POTR_ERROR_FAILED,
-                            _("Start a private conversation first (/otr start)."));
-        return FALSE;
-    }
     if (len == 0) {
         g_set_error_literal(error, POTR_ERROR, POTR_ERROR_FAILED, _("The secret is empty."));
         return FALSE;
     }
-    cd = potr_session_data(context);
     if (respond) {
+        context = pending_request(conv);
+        if (context == NULL) {
+            char *text = potr_event_expand(_("{buddy} has not asked to verify you: there is nothing "
+                                             "to answer. To verify {buddy}, use /otr smp ask."),
+                                           purple_conversation_get_name(conv), NULL);
+            char *plain = purple_markup_strip_html(text);
+
+            g_set_error_literal(error, POTR_ERROR, POTR_ERROR_FAILED, plain);
+            g_free(plain);
+            g_free(text);
+            return FALSE;
+        }
+        cd = potr_session_data(context);
+        cd->smp_pending = FALSE;
         potr_dialogs_smp_close(conv);
+        opdata.peer = potr_session_address(context);
         otrl_message_respond_smp(us, &potr_ops, &opdata, context, (const unsigned char *)secret, len);
         return TRUE;
     }
+    context = potr_session_context(conv);
+    if (context == NULL || context->msgstate != OTRL_MSGSTATE_ENCRYPTED)
+        return not_private(error);
+    cd = potr_session_data(context);
+    opdata.peer = potr_session_address(context);
     cd->smp_ours = TRUE;
     cd->smp_question = question != NULL && *question != '\0';
     if (cd->smp_question)
@@ -65,10 +155,15 @@ potr_smp_start(PurpleConversation *conv, const char *question, const char *secre
 void
 potr_smp_abort(PurpleConversation *conv)
 {
-    PotrOpData opdata = { .account = purple_conversation_get_account(conv), .peer = purple_conversation_get_name(conv) };
-    ConnContext *context = potr_session_context(conv);
+    PotrOpData opdata = { .account = purple_conversation_get_account(conv), .peer = NULL };
+    ConnContext *context = pending_request(conv);
 
+    if (context == NULL)
+        context = potr_session_context(conv);
+    opdata.peer = potr_session_address(context);
     potr_dialogs_smp_close(conv);
+    if (context != NULL && context->app_data != NULL)
+        ((PotrContextData *)context->app_data)->smp_pending = FALSE;
     if (context != NULL && context->msgstate == OTRL_MSGSTATE_ENCRYPTED)
         otrl_message_abort_smp(potr_core_userstate(), &potr_ops, &opdata, context);
 }
@@ -86,6 +181,7 @@ smp_outcome(ConnContext *context, int smp_event)
 
     cd->smp_ours = FALSE;
     cd->smp_question = FALSE;
+    cd->smp_pending = FALSE;
     g_clear_pointer(&cd->asked, g_free);
     switch (smp_event) {
     case OTRL_SMPEVENT_SUCCESS:
@@ -105,9 +201,22 @@ smp_outcome(ConnContext *context, int smp_event)
     }
 }
 
+/* Why abort on a protocol error or a cheat: libotr leaves its SMP state
+ * half-done then (message.h asks the application to abort), and every
+ * later verification would fail on both sides. */
+static void
+abort_broken(ConnContext *context)
+{
+    PurpleAccount *account = potr_core_find_account(context->accountname, context->protocol);
+    PotrOpData opdata = { .account = account, .peer = potr_session_address(context) };
+
+    if (account != NULL && context->msgstate == OTRL_MSGSTATE_ENCRYPTED)
+        otrl_message_abort_smp(potr_core_userstate(), &potr_ops, &opdata, context);
+}
+
 void
 potr_smp_event(ConnContext *context, int smp_event, unsigned short progress,
-                       const char *question)
+               const char *question)
 {
     PurpleConversation *conv = potr_session_conv(context, TRUE);
     const char *text = NULL;
@@ -115,17 +224,12 @@ potr_smp_event(ConnContext *context, int smp_event, unsigned short progress,
 
     switch (smp_event) {
     case OTRL_SMPEVENT_ASK_FOR_SECRET:
-        potr_session_data(context)->smp_question = FALSE;
-        potr_session_data(context)->smp_ours = FALSE;
-        g_clear_pointer(&potr_session_data(context)->asked, g_free);
+        note_request(context, NULL);
         text = _("{buddy} wants to verify you with a shared secret. Answer with /otr smp respond SECRET "
                  "(or /otr smp abort).");
         break;
     case OTRL_SMPEVENT_ASK_FOR_ANSWER:
-        potr_session_data(context)->smp_question = TRUE;
-        potr_session_data(context)->smp_ours = FALSE;
-        g_free(potr_session_data(context)->asked);
-        potr_session_data(context)->asked = g_strdup(question);
+        note_request(context, question != NULL ? question : "");
         text = _("{buddy} wants to verify you and asks: \xe2\x80\x9c{detail}\xe2\x80\x9d. "
                  "Answer with /otr smp respond ANSWER (or /otr smp abort).");
         break;
@@ -140,6 +244,8 @@ potr_smp_event(ConnContext *context, int smp_event, unsigned short progress,
         text = smp_outcome(context, smp_event);
         if (smp_event != OTRL_SMPEVENT_SUCCESS)
             flags |= PURPLE_MESSAGE_ERROR;
+        if (smp_event == OTRL_SMPEVENT_CHEATED || smp_event == OTRL_SMPEVENT_ERROR)
+            abort_broken(context);
         break;
     }
     if (conv != NULL)
@@ -150,4 +256,3 @@ potr_smp_event(ConnContext *context, int smp_event, unsigned short progress,
                          || smp_event == OTRL_SMPEVENT_ASK_FOR_SECRET))
         potr_dialogs_smp_request(conv, question);
 }
-

@@ -43,6 +43,7 @@ typedef struct {
     AuthStep step;
     gboolean responder;   /* we answer the peer's request */
     gboolean quiet;       /* the window is closed by us: no abort */
+    char *shown;          /* the peer's fingerprint the manual step shows */
 } AuthDialog;
 
 /* our signal handle; its address is all that counts */
@@ -90,17 +91,6 @@ clean_text(const char *text)
     return g_string_free(out, FALSE);
 }
 
-/* Overwrite a secret we copied, then free it. */
-static void
-wipe(char *secret)
-{
-    volatile char *p = (volatile char *)secret;
-
-    while (p != NULL && *p != '\0')
-        *p++ = '\0';
-    g_free(secret);
-}
-
 /* The text of ENTRY, stripped, newly allocated; the entry is emptied. */
 static char *
 take_entry(GntWidget *entry)
@@ -109,7 +99,7 @@ take_entry(GntWidget *entry)
 
     if (entry == NULL)
         return g_strdup("");
-    text = g_strstrip(g_strdup(gnt_entry_get_text(GNT_ENTRY(entry))));
+    text = potr_secret_trimmed(gnt_entry_get_text(GNT_ENTRY(entry)));
     gnt_entry_set_text(GNT_ENTRY(entry), "");
     return text;
 }
@@ -154,6 +144,7 @@ potr_gnt_auth_activity(PurpleConversation *conv)
 static void
 dialog_free(AuthDialog *dialog)
 {
+    g_free(dialog->shown);
     g_free(dialog);
 }
 
@@ -371,7 +362,7 @@ do_ask(AuthDialog *dialog)
     show_step(dialog, STEP_PROGRESS, NULL);
 
 cleanup:
-    wipe(secret);
+    potr_secret_free(secret);
     g_free(question);
 }
 
@@ -394,7 +385,7 @@ do_respond(AuthDialog *dialog)
         set_progress(dialog->conv, 50);
         show_step(dialog, STEP_PROGRESS, NULL);
     }
-    wipe(secret);
+    potr_secret_free(secret);
 }
 
 static void
@@ -402,8 +393,15 @@ set_manual_trust(AuthDialog *dialog, gboolean trusted)
 {
     GError *error = NULL;
 
-    if (!potr_conv_set_trusted(dialog->conv, trusted, &error)) {
-        note(dialog, error->message);
+    /* trust goes to the fingerprint this window shows; if the key in use
+     * changed meanwhile, the step is shown again with the new one */
+    if (!potr_conv_set_trusted(dialog->conv, dialog->shown, trusted, &error)) {
+        char *why = g_strdup(error->message);
+
+        if (g_error_matches(error, POTR_ERROR, POTR_ERROR_CHANGED))
+            show_step(dialog, STEP_MANUAL, NULL);
+        note(dialog, why);
+        g_free(why);
         g_error_free(error);
         return;
     }
@@ -482,6 +480,8 @@ build_manual(AuthDialog *dialog, GntWidget *window)
                                  buddy(dialog), theirs != NULL ? theirs : _("(not private)"));
     GntWidget *row = NULL;
 
+    g_free(dialog->shown);
+    dialog->shown = g_strdup(theirs);
     add_label(window, _("Compare the fingerprints by hand"), GNT_TEXT_FLAG_BOLD);
     add_label(window, text, GNT_TEXT_FLAG_NORMAL);
     add_label(window, _("Check it with what your buddy reads to you over another channel\n"

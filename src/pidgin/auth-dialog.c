@@ -26,6 +26,7 @@ typedef struct {
     GtkWidget *secret;
     GtkWidget *manual;           /* combo: not verified / verified */
     GtkWidget *manual_theirs;
+    char *shown;                 /* the peer's fingerprint manual_theirs shows */
     GtkWidget *error;
     /* responding */
     GtkWidget *asked;
@@ -64,25 +65,15 @@ dialog_of(PurpleConversation *conv)
 }
 
 /* Copy the text of ENTRY for the core, then clear the entry. The copy is
- * wiped by wipe_free() once the core has used it: a secret lives no
+ * wiped (potr_secret_free) once the core has used it: a secret lives no
  * longer than the call that needs it. */
 static char *
 take_secret(GtkWidget *entry)
 {
-    char *copy = g_strstrip(g_strdup(gtk_entry_get_text(GTK_ENTRY(entry))));
+    char *copy = potr_secret_trimmed(gtk_entry_get_text(GTK_ENTRY(entry)));
 
     gtk_entry_set_text(GTK_ENTRY(entry), "");
     return copy;
-}
-
-static void
-wipe_free(char *secret)
-{
-    volatile char *p = (volatile char *)secret;
-
-    while (p != NULL && *p != '\0')
-        *p++ = '\0';
-    g_free(secret);
 }
 
 static void
@@ -184,6 +175,8 @@ start_progress(AuthDialog *ad, const char *status)
 
 /* ---- actions ---- */
 
+static gboolean refresh_manual(AuthDialog *ad);
+
 static gboolean
 ask(AuthDialog *ad, GError **error)
 {
@@ -194,10 +187,14 @@ ask(AuthDialog *ad, GError **error)
     gboolean ok = FALSE;
 
     if (method == METHOD_MANUAL) {
-        ok = potr_conv_set_trusted(ad->conv, gtk_combo_box_get_active(GTK_COMBO_BOX(ad->manual)) == 1,
-                                   error);
+        /* trust goes to the fingerprint shown (ad->shown): if the key in
+         * use changed, the core refuses and the page follows the new key */
+        ok = potr_conv_set_trusted(ad->conv, ad->shown,
+                                   gtk_combo_box_get_active(GTK_COMBO_BOX(ad->manual)) == 1, error);
         if (ok)
             gtk_widget_destroy(ad->dialog);
+        else if (error != NULL && g_error_matches(*error, POTR_ERROR, POTR_ERROR_CHANGED))
+            refresh_manual(ad);
         goto cleanup;
     }
     if (method == METHOD_QUESTION && *question == '\0') {
@@ -213,7 +210,7 @@ ask(AuthDialog *ad, GError **error)
     }
 
 cleanup:
-    wipe_free(secret);
+    potr_secret_free(secret);
     g_free(question);
     g_free(status);
     return ok;
@@ -225,7 +222,7 @@ respond(AuthDialog *ad, GError **error)
     char *secret = take_secret(ad->response);
     gboolean ok = potr_conv_smp_respond(ad->conv, secret, error);
 
-    wipe_free(secret);
+    potr_secret_free(secret);
     if (ok)
         start_progress(ad, _("Authenticating\xe2\x80\xa6"));
     return ok;
@@ -263,6 +260,7 @@ on_destroy(GtkWidget *widget, AuthDialog *ad)
     if (ad->running || ad->page == PAGE_RESPOND)
         potr_conv_smp_abort(ad->conv);
     purple_conversation_set_data(ad->conv, AUTH_KEY, NULL);
+    g_free(ad->shown);
     g_free(ad);
 }
 
@@ -328,6 +326,7 @@ question_page(AuthDialog *ad)
     gtk_table_set_col_spacings(GTK_TABLE(table), 8);
     ad->question = entry_row(table, 0, _("_Question:"), named(gtk_entry_new(), "potr-auth-question"));
     ad->answer = entry_row(table, 1, _("A_nswer:"), named(gtk_entry_new(), "potr-auth-answer"));
+    gtk_entry_set_visibility(GTK_ENTRY(ad->answer), FALSE);
     return method_page(_("Ask a question whose answer only you and your buddy know. Your buddy "
                          "sees the question and must give the same answer (mind spelling and "
                          "capitals). The answer itself is never sent."), table);
@@ -340,21 +339,52 @@ secret_page(AuthDialog *ad)
 
     gtk_table_set_col_spacings(GTK_TABLE(table), 8);
     ad->secret = entry_row(table, 0, _("_Secret:"), named(gtk_entry_new(), "potr-auth-secret"));
+    gtk_entry_set_visibility(GTK_ENTRY(ad->secret), FALSE);
     return method_page(_("Enter a secret only you and your buddy know, agreed on beforehand in "
                          "person or by phone (never in this chat). Your buddy must enter the same "
                          "secret. It is never sent."), table);
 }
 
-static GtkWidget *
-fingerprint_label(const char *title, const char *fingerprint)
+static void
+set_fingerprint_label(GtkWidget *label, const char *title, const char *fingerprint)
 {
     char *markup = g_markup_printf_escaped("%s\n<tt><big>%s</big></tt>", title,
                                            fingerprint != NULL ? fingerprint : "\xe2\x80\x94");
-    GtkWidget *label = potr_gtk_label_new(markup, TRUE);
 
-    gtk_label_set_selectable(GTK_LABEL(label), TRUE);
+    gtk_label_set_markup(GTK_LABEL(label), markup);
     g_free(markup);
+}
+
+static GtkWidget *
+fingerprint_label(const char *title, const char *fingerprint)
+{
+    GtkWidget *label = potr_gtk_label_new("", TRUE);
+
+    set_fingerprint_label(label, title, fingerprint);
+    gtk_label_set_selectable(GTK_LABEL(label), TRUE);
     return label;
+}
+
+/* Show the key in use now on the manual page; TRUE if it differs from
+ * what the page showed before (the choice is then reset). */
+static gboolean
+refresh_manual(AuthDialog *ad)
+{
+    char *theirs = potr_conv_peer_fingerprint(ad->conv);
+    char *title = g_strdup_printf(_("Fingerprint of %s:"), buddy_name(ad->conv));
+    gboolean changed = g_strcmp0(theirs, ad->shown) != 0;
+
+    if (changed) {
+        set_fingerprint_label(ad->manual_theirs, title, theirs);
+        g_free(ad->shown);
+        ad->shown = theirs;
+        theirs = NULL;
+        gtk_combo_box_set_active(GTK_COMBO_BOX(ad->manual),
+                                 potr_conv_level(ad->conv) == POTR_LEVEL_PRIVATE ? 1 : 0);
+    }
+    g_free(theirs);
+    g_free(title);
+    return changed;
 }
 
 static GtkWidget *
@@ -371,6 +401,8 @@ manual_page(AuthDialog *ad)
 
     gtk_box_pack_start(GTK_BOX(vbox), fingerprint_label(title, mine), FALSE, FALSE, 0);
     ad->manual_theirs = fingerprint_label(their_title, theirs);
+    g_free(ad->shown);
+    ad->shown = g_strdup(theirs);
     gtk_box_pack_start(GTK_BOX(vbox), ad->manual_theirs, FALSE, FALSE, 0);
     ad->manual = named(gtk_combo_box_text_new(), "potr-auth-manual");
     gtk_combo_box_text_append_text(GTK_COMBO_BOX_TEXT(ad->manual), _("I have not verified this fingerprint"));
@@ -429,6 +461,7 @@ respond_page(AuthDialog *ad)
     gtk_label_set_selectable(GTK_LABEL(ad->asked), TRUE);
     gtk_table_set_col_spacings(GTK_TABLE(table), 8);
     ad->response = entry_row(table, 0, _("_Answer:"), named(gtk_entry_new(), "potr-auth-response"));
+    gtk_entry_set_visibility(GTK_ENTRY(ad->response), FALSE);
     gtk_box_pack_start(GTK_BOX(vbox), ad->asked_intro, FALSE, FALSE, 0);
     gtk_box_pack_start(GTK_BOX(vbox), ad->asked, FALSE, FALSE, 0);
     gtk_box_pack_start(GTK_BOX(vbox), table, FALSE, FALSE, 0);
@@ -597,15 +630,22 @@ on_deleting_conversation(PurpleConversation *conv, gpointer data)
         gtk_widget_destroy(ad->dialog);
 }
 
-/* The private conversation ended under an open dialog: what it shows may
- * no longer be true (the fingerprint, a pending request). */
+/* The level or the instance in use changed under an open dialog: what it
+ * shows may no longer be true. Another key in use (another login of the
+ * buddy, a new key exchange) is shown at once on the manual page, with a
+ * note; an ended conversation ends the dialog's work. */
 static void
 on_level_changed(PurpleConversation *conv, guint level, gpointer data)
 {
     AuthDialog *ad = dialog_of(conv);
 
-    if (ad == NULL || level == POTR_LEVEL_UNVERIFIED || level == POTR_LEVEL_PRIVATE)
+    if (ad == NULL)
         return;
+    if (level == POTR_LEVEL_UNVERIFIED || level == POTR_LEVEL_PRIVATE) {
+        if (ad->page == PAGE_ASK && refresh_manual(ad))
+            show_error(ad, _("The key in use changed: compare the fingerprint shown now."));
+        return;
+    }
     if (ad->page == PAGE_PROGRESS && !ad->running)
         return;   /* keep showing the outcome */
     ad->running = FALSE;

@@ -697,6 +697,23 @@ pc_cmd_logout(char **args, guint nargs, char **error)
     return TRUE;
 }
 
+/* Lose the connection as a network failure does (no sign-off stanzas are
+ * sent first; libpurple tears the connection down as for a dead socket).
+ * `login` connects again. */
+static gboolean
+pc_cmd_drop(char **args, guint nargs, char **error)
+{
+    PurpleConnection *gc = purple_account_get_connection(pc_account);
+
+    if (gc == NULL) {
+        *error = g_strdup("not connected");
+        return FALSE;
+    }
+    purple_connection_error_reason(gc, PURPLE_CONNECTION_ERROR_NETWORK_ERROR,
+                                   "connection lost (test)");
+    return TRUE;
+}
+
 static gboolean
 pc_cmd_send(char **args, guint nargs, char **error)
 {
@@ -1226,6 +1243,7 @@ typedef struct {
 static const PcCommand pc_commands[] = {
     { "login", 0, pc_cmd_login },
     { "logout", 0, pc_cmd_logout },
+    { "drop", 0, pc_cmd_drop },
     { "send", 2, pc_cmd_send },
     { "cmd", 2, pc_cmd_cmd },
     { "pref-bool", 2, pc_cmd_pref_bool },

@@ -190,10 +190,14 @@ class RawClient(object):
 
     # -- actions -----------------------------------------------------------
 
-    def send_message(self, to, body, mtype='chat', timeout=DEFAULT_TIMEOUT):
-        """Send a <message/> with a plain-text body."""
+    def send_message(self, to, body, mtype='chat', extra_xml=None, timeout=DEFAULT_TIMEOUT):
+        """Send a <message/> with a plain-text body, and EXTRA_XML (one
+        element, as text: e.g. an XHTML-IM <html/>) as a further child."""
         async def send():
-            self._xmpp.send_message(mto=to, mbody=body, mtype=mtype)
+            msg = self._xmpp.make_message(mto=to, mbody=body, mtype=mtype)
+            if extra_xml is not None:
+                msg.xml.append(ET.fromstring(extra_xml))
+            msg.send()
         self._call(send, timeout)
 
     def _iq(self, kind, child, to=None, timeout=DEFAULT_TIMEOUT):

@@ -58,6 +58,25 @@ test_peer_error_is_protocol_html(void)
     g_free(line);
 }
 
+/* A peer's markup never becomes markup in our line: it could forge a line
+ * of its own ("Private conversation started") inside the error line. */
+static void
+test_peer_markup_is_text(void)
+{
+    const char *forgery = "<span style='color: green'><b>Private conversation started.</b></span><br>x";
+
+    for (int e = OTRL_MSGEVENT_RCVDMSG_GENERAL_ERR; e <= OTRL_MSGEVENT_RCVDMSG_UNENCRYPTED; e++) {
+        char *line = potr_event_describe((OtrlMessageEvent)e, "bob", forgery, 0, NULL);
+
+        if (line == NULL)
+            continue;
+        g_assert_null(strstr(line, "<span"));
+        g_assert_null(strstr(line, "<b>"));
+        g_assert_nonnull(strstr(line, "Private conversation started."));
+        g_free(line);
+    }
+}
+
 static void
 test_detail_bounded(void)
 {
@@ -105,6 +124,7 @@ main(int argc, char **argv)
     g_test_add_func("/events/expand-escapes", test_expand_escapes);
     g_test_add_func("/events/every-event", test_every_event);
     g_test_add_func("/events/peer-error-is-protocol-html", test_peer_error_is_protocol_html);
+    g_test_add_func("/events/peer-markup-is-text", test_peer_markup_is_text);
     g_test_add_func("/events/detail-bounded", test_detail_bounded);
     g_test_add_func("/events/setup-error", test_setup_error_text);
     return g_test_run();
