@@ -30,7 +30,7 @@ from harness import Client, Prosody, Tap  # noqa: E402
 
 OTR = 'core-purple-otr'
 NOT_PRIVATE, UNVERIFIED, PRIVATE, FINISHED = '0', '1', '2', '3'
-SMP_ERROR, SMP_ASK_FOR_ANSWER, SMP_SUCCESS = '1', '4', '7'
+SMP_ERROR, SMP_ABORT, SMP_ASK_FOR_ANSWER, SMP_SUCCESS = '1', '2', '4', '7'
 A, B = 'alice@localhost', 'bob@localhost'
 FP_RE = r'([0-9A-F]{8}(?: [0-9A-F]{8}){4})'
 
@@ -270,10 +270,9 @@ def test_peer_vanishes(tap):
             tap.is_(plaintext_on_wire(server, [alice], secret), [],
                     'nothing alice typed left in clear (wire, archive, offline store)')
 
-            mark_b = bob.mark()
-            bob.start()
+            bob.start()                               # (its events start anew)
             bob.login()
-            got = line(bob, A, re.escape(secret), since=mark_b, timeout=40)
+            got = line(bob, A, re.escape(secret), timeout=40)
             tap.ok(got, 'once bob is back and the conversation private again, it arrives')
             tap.ok(level(alice, B, UNVERIFIED, since=mark, timeout=40),
                    'alice is private with bob again')
@@ -364,6 +363,8 @@ def test_smp_cheat_aborts(tap, server, trio):
     one.wait_for(('smp', '^' + A, '^%s$' % SMP_ASK_FOR_ANSWER), since=mark_one)
     one.command(A, 'otr smp ask "Mine?" b')        # out of order for alice
     alice.wait_for(('smp', '^' + B, '^%s$' % SMP_ERROR), since=mark)
+    tap.ok(one.wait_for(('smp', '^' + A, '^%s$' % SMP_ABORT), since=mark_one),
+           'alice aborts the broken verification, and /one hears of it')
     mark, mark_one = alice.mark(), one.mark()
     one.command(A, 'otr smp ask "Again?" c')
     alice.wait_for(('smp', '^' + B, '^%s$' % SMP_ASK_FOR_ANSWER), since=mark, timeout=10)

@@ -434,21 +434,23 @@ def test_presence(tap):
             # bob crashes: nothing from him, only his presence says he is gone
             mark = alice.mark()
             bob.crash()
-            level(alice, 'bob@localhost', NOT_PRIVATE, since=mark)
-            tap.ok(lines(alice, 'bob@localhost', 'went offline', since=mark),
-                   'bob crashes: alice is told he went offline, the conversation is '
-                   'Not private')
+            level(alice, 'bob@localhost', FINISHED, since=mark)
+            tap.ok(lines(alice, 'bob@localhost', 'went offline.*on hold', since=mark)
+                   and NOT_PRIVATE not in levels(alice, 'bob@localhost', since=mark),
+                   'bob crashes: alice is told he went offline, the conversation is on '
+                   'hold (Finished, never Not private: presence is the server\'s word)')
             tap.ok(alice.wait_for(('buddy-signed-off', '^bob@localhost$'), since=mark),
                    '(his presence said so)')
             back(tap, alice, bob, 'crash', restart=True)
 
-            # bob logs out: his plugin may end the session first (Finished at
-            # alice's), or only his presence tells (Not private)
+            # bob logs out: his plugin ends the session first (Finished at
+            # alice's), and his presence puts it on hold: never Not private
             mark = alice.mark()
             bob.logout()
             alice.wait_for(('buddy-signed-off', '^bob@localhost$'), since=mark)
-            ev = alice.wait_for(('level', '^bob@localhost', '^[03]$'), since=mark)
-            tap.ok(ev, 'bob logs out: alice leaves the private conversation (level %s)' % ev[1])
+            level(alice, 'bob@localhost', FINISHED, since=mark)
+            tap.ok(NOT_PRIVATE not in levels(alice, 'bob@localhost', since=mark),
+                   'bob logs out: alice leaves the private conversation (Finished)')
             tap.ok(lines(alice, 'bob@localhost', 'went offline|has ended the private', since=mark),
                    'and is told why')
             back(tap, alice, bob, 'logout', restart=False)
