@@ -117,8 +117,11 @@ def build(tap, work):
     # the suite is the check (this test is part of it); two jobs, as the
     # machine's other tests run at the same time
     env['DEB_BUILD_OPTIONS'] = 'nocheck parallel=2'
-    for var in ('MAKEFLAGS', 'MFLAGS', 'MAKELEVEL', 'POTR_BUILDDIR'):
-        env.pop(var, None)
+    # a clean build: neither this make's job server nor the suite's settings
+    for var in list(env):
+        if var in ('MAKEFLAGS', 'MFLAGS', 'MAKELEVEL', 'G_DEBUG', 'MALLOC_PERTURB_') \
+                or var.startswith('POTR_'):
+            del env[var]
     started = time.monotonic()
     log = os.path.join(work, 'build.log')
     with open(log, 'wb') as out:
@@ -228,9 +231,10 @@ def all_files(root):
 
 
 class SystemPidgin(pidgin_session.Pidgin):
-    """Pidgin whose user plugin folder holds only the test probe: the
-    plugin list names purple-otr-gtk.so by file name, so Pidgin loads it
-    only if its own search found the file in a system folder."""
+    """Pidgin whose user plugin folder holds only the test probe. Its list
+    of plugins to load names purple-otr-gtk.so in that folder, where it is
+    not: libpurple then takes the plugin of that file name that its own
+    search found, so Pidgin loads it only from a system folder."""
 
     def _write_config(self, jid, password, port, buddies, alias):
         probe = pidgin_session.plugin_files()[-1]
@@ -242,7 +246,8 @@ class SystemPidgin(pidgin_session.Pidgin):
                 account=quoteattr(jid), contacts=''),
             'prefs.xml': pidgin_session.PREFS_XML.format(plugins='\n'.join(
                 '    <item value=%s/>' % quoteattr(p)
-                for p in (link, 'purple-otr-gtk.so'))),
+                for p in (link, os.path.join(os.path.dirname(link),
+                                              'purple-otr-gtk.so')))),
         }
         for fn, text in files.items():
             path = os.path.join(self.config, fn)
@@ -263,9 +268,9 @@ def check_pidgin(tap, root, server, jid):
         tap.ok(GTK_ID in loaded and CORE_ID in loaded,
                'real Pidgin loads %s and %s from the system folders'
                % (GTK_ID, CORE_ID), repr(loaded))
-        log = pidgin.log_text()
         where = os.path.join(pkgconfig('plugindir', 'pidgin'), 'purple-otr-gtk.so')
-        tap.ok(where in log, 'Pidgin found it at %s' % where,
+        tap.ok('Loading saved plugin %s\n' % where in pidgin.log_text(),
+               'Pidgin found it in its system folder: %s' % where,
                pidgin.log_tail(80))
     finally:
         pidgin.quit()
@@ -286,8 +291,9 @@ def check_finch(tap, root, server, jid):
     finch_test = finch_module()
     finch_test.FINCH = '%s %s %s' % (IN_ROOT, root, shutil.which('finch'))
     bob = Client('bob', 'bob@localhost/e2e', 'bob-pw', server, plugins=[])
-    # the plugin list names gnt-purple-otr.so by file name only, and the
-    # user plugin folder stays empty
+    # Finch's list of plugins to load names gnt-purple-otr.so in the empty
+    # user plugin folder: libpurple takes the file of that name that
+    # Finch's own search found, in a system folder
     finch = finch_test.Finch(jid, 'alice-pw', server.port, ['gnt-purple-otr.so'])
     os.unlink(os.path.join(finch.config, 'plugins', 'gnt-purple-otr.so'))
     try:
