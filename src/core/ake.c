@@ -51,6 +51,38 @@ potr_ake_crossing_loser(PurpleAccount *account, const char *norm, const char *me
     return ours_wins;
 }
 
+/* Key exchanges a peer may start in a minute. Why a bound: each one costs
+ * a modular exponentiation and a signature, and libotr keeps about 10 KB
+ * of every exchange a peer starts over a private conversation for as long
+ * as the conversation lives; a hostile peer (or a server replaying its
+ * commits) could otherwise grow the client's memory and load without end.
+ * Honest clients start a handful at the most (a start, a refresh, two
+ * retries of a stalled one). */
+#define POTR_PEER_AKES_PER_MINUTE 10
+
+gboolean
+potr_ake_peer_may_start(PurpleAccount *account, const char *norm, const char *message)
+{
+    ConnContext *master = NULL;
+    PotrContextData *md = NULL;
+
+    if (!g_str_has_prefix(message, "?OTRv") && !g_str_has_prefix(message, "?OTR:AAMC")
+        && !g_str_has_prefix(message, "?OTR:AAIC"))
+        return TRUE;
+    master = potr_session_find(account, norm, OTRL_INSTAG_MASTER, FALSE);
+    if (master == NULL)
+        return TRUE;   /* a first contact: libotr makes its context */
+    md = potr_session_data(master);
+    if (potr_rate_allow(&md->peer_akes, POTR_PEER_AKES_PER_MINUTE))
+        return TRUE;
+    if (md->peer_akes.count == POTR_PEER_AKES_PER_MINUTE + 1)
+        potr_session_say(potr_session_conv(master, FALSE),
+                         _("{buddy} started too many key exchanges in a minute; more are ignored "
+                           "for the rest of it."), master->username, NULL, PURPLE_MESSAGE_ERROR);
+    purple_debug_info("purple-otr", "key exchange beyond the rate limit dropped\n");
+    return FALSE;
+}
+
 void
 potr_ake_commit_sent(PurpleAccount *account, const char *who)
 {

@@ -21,6 +21,11 @@ void potr_ake_commit_sent(PurpleAccount *account, const char *who);
  * one from the side whose account name sorts first goes on. */
 gboolean potr_ake_crossing_loser(PurpleAccount *account, const char *norm, const char *message);
 
+/* FALSE if MESSAGE from NORM (normalised) starts a key exchange (a query
+ * or a D-H commit) beyond what a peer may start per minute: it is then
+ * dropped (the user is told once a minute). */
+gboolean potr_ake_peer_may_start(PurpleAccount *account, const char *norm, const char *message);
+
 /* A query went to WHO: check, a little later, that the key exchange ended;
  * a stalled one (the peer answered, then nothing) is started again, twice
  * at the most, and the user is told. */

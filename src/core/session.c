@@ -527,6 +527,11 @@ on_receiving_im(PurpleAccount *account, char **who, char **message, PurpleConver
         }
         opdata.quiet = TRUE;
     }
+    if (!opdata.quiet && !potr_ake_peer_may_start(account, norm, *message)) {
+        g_clear_pointer(message, g_free);
+        g_free(norm);
+        return FALSE;
+    }
     if (!opdata.quiet && potr_ake_crossing_loser(account, norm, *message)) {
         purple_debug_info("purple-otr", "crossing key exchange: ours goes on\n");
         g_clear_pointer(message, g_free);
@@ -951,6 +956,19 @@ potr_session_data(ConnContext *context)
         context->app_data_free = context_data_free;
     }
     return context->app_data;
+}
+
+gboolean
+potr_rate_allow(PotrRate *rate, guint per_minute)
+{
+    gint64 now = g_get_monotonic_time();
+
+    if (rate->count == 0 || now - rate->start >= 60 * G_USEC_PER_SEC) {
+        rate->start = now;
+        rate->count = 0;
+    }
+    rate->count++;
+    return rate->count <= per_minute;
 }
 
 const char *

@@ -116,6 +116,16 @@ char *potr_session_key(PurpleAccount *account, const char *who);
  * potr_session_start). */
 void potr_session_query(PurpleAccount *account, const char *who);
 
+/* A count of events in the current minute (see potr_rate_allow). */
+typedef struct {
+    gint64 start;   /* monotonic us when the minute began */
+    guint count;
+} PotrRate;
+
+/* Count one event in RATE; FALSE if it is beyond PER_MINUTE events in the
+ * current minute (the minute starts anew a minute after its first event). */
+gboolean potr_rate_allow(PotrRate *rate, guint per_minute);
+
 /* What the core keeps about a context (libotr's ConnContext.app_data). */
 typedef struct {
     gboolean smp_ours;        /* we started the running verification */
@@ -127,6 +137,8 @@ typedef struct {
     gboolean on_hold;         /* (master) Finished by presence, not by the peer */
     gboolean smp_pending;     /* this instance asked us to verify and awaits the answer */
     char *address;            /* where this instance last wrote from (an XMPP full JID) */
+    PotrRate peer_akes;       /* (master) key exchanges the peer started */
+    PotrRate peer_smps;       /* (master) verifications the peer started */
 } PotrContextData;
 
 /* CONTEXT's data, created on first use and freed with the context. */

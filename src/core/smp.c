@@ -214,6 +214,38 @@ abort_broken(ConnContext *context)
         otrl_message_abort_smp(potr_core_userstate(), &potr_ops, &opdata, context);
 }
 
+/* Verifications a peer may start in a minute. Why a bound, and why the
+ * session ends beyond it: libotr keeps the state of every request that
+ * arrives while one is pending (about 10 KB each) and a request cannot be
+ * told from other data before libotr has read it; ending the session
+ * stops the flood (a new session needs a key exchange, bounded too). */
+#define POTR_PEER_SMPS_PER_MINUTE 6
+
+static gboolean
+smp_flood(ConnContext *context)
+{
+    PotrContextData *md = potr_session_data(context->m_context);
+    PurpleAccount *account = NULL;
+    PotrOpData opdata = { 0 };
+
+    if (potr_rate_allow(&md->peer_smps, POTR_PEER_SMPS_PER_MINUTE))
+        return FALSE;
+    account = potr_core_find_account(context->accountname, context->protocol);
+    opdata.account = account;
+    opdata.peer = potr_session_address(context);
+    if (account != NULL)
+        otrl_message_disconnect(potr_core_userstate(), &potr_ops, &opdata, context->accountname,
+                                context->protocol, context->username, context->their_instance);
+    otrl_context_force_finished(context);
+    potr_smp_forget_request(context);
+    potr_session_say(potr_session_conv(context, TRUE),
+                     _("{buddy} asked to verify you too many times in a minute: the private "
+                       "conversation was ended to protect this program. Refresh it (/otr refresh) "
+                       "if you trust {buddy}."), context->username, NULL, PURPLE_MESSAGE_ERROR);
+    potr_core_emit_level(potr_session_conv(context, FALSE));
+    return TRUE;
+}
+
 void
 potr_smp_event(ConnContext *context, int smp_event, unsigned short progress,
                const char *question)
@@ -222,6 +254,9 @@ potr_smp_event(ConnContext *context, int smp_event, unsigned short progress,
     const char *text = NULL;
     PurpleMessageFlags flags = PURPLE_MESSAGE_SYSTEM;
 
+    if ((smp_event == OTRL_SMPEVENT_ASK_FOR_ANSWER || smp_event == OTRL_SMPEVENT_ASK_FOR_SECRET)
+        && smp_flood(context))
+        return;
     switch (smp_event) {
     case OTRL_SMPEVENT_ASK_FOR_SECRET:
         note_request(context, NULL);
