@@ -50,6 +50,7 @@ static void
 fixture_teardown(Fixture *f, gconstpointer unused)
 {
     potr_store_keygen_cancel_all(f->us);
+    potr_store_release(NULL);
     otrl_userstate_free(f->us);
     g_free(f->keys);
     g_free(f->fprs);
@@ -317,7 +318,7 @@ test_keys_roundtrip(Fixture *f, gconstpointer unused)
     keygen_and_wait(f->us, f->keys, ALICE, NULL, NULL);
     g_assert_false(potr_store_keygen_running(ALICE, PROTO));
     g_assert_cmpint(potr_test_mode(f->keys), ==, 0600);
-    assert_dir(f, POTR_FILE_PRIVKEY);
+    assert_dir(f, POTR_FILE_PRIVKEY " " POTR_FILE_PRIVKEY ".lock");
 
     mine = fingerprint_of(f->us, ALICE);
     g_assert_true(potr_store_load_keys(fresh, f->keys, &error));
@@ -452,7 +453,7 @@ test_keys_never_truncated(Fixture *f, gconstpointer unused)
     again = fingerprint_of(fresh, ALICE);
     g_assert_cmpstr(again, ==, alice);
     g_assert_nonnull(otrl_privkey_find(fresh, BOB, PROTO));
-    assert_dir(f, POTR_FILE_PRIVKEY);
+    assert_dir(f, POTR_FILE_PRIVKEY " " POTR_FILE_PRIVKEY ".lock");
 
     g_free(again);
     g_free(seen);
@@ -515,7 +516,7 @@ test_keys_corrupt(Fixture *f, gconstpointer unused)
     /* once rewritten the file is no longer damaged: no second copy */
     keygen_and_wait(damaged, f->keys, ALICE, NULL, NULL);
     names = potr_test_dir_list(f->dir);
-    g_assert_cmpuint(g_strv_length(names), ==, 2);
+    g_assert_cmpuint(g_strv_length(names), ==, 3); /* file, lock, one copy */
 
     g_strfreev(names);
     g_free(backup);
@@ -558,7 +559,7 @@ test_keys_empty_and_mode(Fixture *f, gconstpointer unused)
     /* a key file readable by others is made private */
     g_assert_cmpint(potr_test_mode(f->keys), ==, 0600);
     keygen_and_wait(f->us, f->keys, ALICE, NULL, NULL);
-    assert_dir(f, POTR_FILE_PRIVKEY);
+    assert_dir(f, POTR_FILE_PRIVKEY " " POTR_FILE_PRIVKEY ".lock");
 }
 
 /* ------------------------------------------------------------------ */
@@ -867,7 +868,7 @@ test_fingerprints_save(Fixture *f, gconstpointer unused)
     saved = potr_test_read(f->fprs, NULL);
     assert_same_lines(saved, original);
     /* a clean file is not "damaged": no copy was kept */
-    assert_dir(f, POTR_FILE_FINGERPRINTS);
+    assert_dir(f, POTR_FILE_FINGERPRINTS " " POTR_FILE_FINGERPRINTS ".lock");
 
     g_free(saved);
     g_free(expected);
@@ -1107,7 +1108,7 @@ test_instags_roundtrip(Fixture *f, gconstpointer unused)
     g_assert_cmpuint(otrl_instag_find(f->us, ALICE, PROTO)->instag, ==,
                      otrl_instag_find(fresh, ALICE, PROTO)->instag);
     g_assert_cmpuint(otrl_instag_find(f->us, BOB, PROTO)->instag, ==, bob);
-    assert_dir(f, POTR_FILE_INSTAGS);
+    assert_dir(f, POTR_FILE_INSTAGS " " POTR_FILE_INSTAGS ".lock");
 
     otrl_userstate_free(fresh);
 }
