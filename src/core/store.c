@@ -958,16 +958,19 @@ store_fp_key(const char *username, const char *accountname, const char *protocol
  * longer line is cut, and its tail is read as a line of its own: a buddy
  * name of 999 bytes or more can make the tail read as a *verified*
  * fingerprint of another buddy. A name with a tab, CR or newline shifts
- * the fields the same way. Such a fingerprint (no real account has such
- * names) is kept in memory for this run only; the reader refuses such
- * lines too (see store_read_line()). */
+ * the fields the same way, and the store's reader refuses an empty name.
+ * Such a fingerprint (no real account has such names) is kept in memory
+ * for this run only; the reader refuses such lines too (see
+ * store_read_line()). */
 static gboolean
 store_fp_writable(const char *key, const char *trust)
 {
     int tabs = 0;
     const char *p;
 
-    if (strlen(key) + 1 + strlen(trust) > POTR_STORE_MAX_LINE)
+    /* an empty name too: the store's reader refuses it */
+    if (strlen(key) + 1 + strlen(trust) > POTR_STORE_MAX_LINE || key[0] == '\t' ||
+        strstr(key, "\t\t") != NULL)
         return FALSE;
     for (p = key; *p != '\0'; p++) {
         if (*p == '\n' || *p == '\r')
@@ -1278,8 +1281,9 @@ store_fingerprints_writer(FILE *fp, gpointer data, GError **error)
             if (trust != NULL)
                 fprintf(fp, "%s\t%s\n", key, trust);
             else if (!store_fp_writable(key, store_trust_str(f->trust)))
-                g_debug("purple-otr: a fingerprint of %.40s (%s) is kept in memory only: "
-                        "its line would not be read back by libotr", c->username, c->protocol);
+                g_debug("purple-otr: a fingerprint of a buddy whose name has %" G_GSIZE_FORMAT
+                        " bytes (%s) is kept in memory only: its line would not be read back "
+                        "by libotr", strlen(c->username), c->protocol);
             g_free(key);
         }
     }
@@ -1531,7 +1535,8 @@ store_instag_writer(FILE *fp, gpointer data, GError **error)
 
         /* the same 1000-byte reader as the fingerprints' */
         if (strlen(key) + 9 > POTR_STORE_MAX_LINE || strpbrk(key, "\r\n") != NULL)
-            g_debug("purple-otr: an instance tag of %.40s is kept in memory only", key);
+            g_debug("purple-otr: an instance tag of an account whose name has %" G_GSIZE_FORMAT
+                    " bytes is kept in memory only", strlen(key));
         else
             fprintf(fp, "%s\t%08x\n", key, GPOINTER_TO_UINT(g_hash_table_lookup(tags, key)));
     }
