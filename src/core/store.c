@@ -1812,6 +1812,21 @@ store_keygen_writer(FILE *fp, gpointer data, GError **error)
     return TRUE;
 }
 
+gboolean
+potr_store_write_locked(const char *path, PotrStoreWriter writer, gpointer data, GError **error)
+{
+    int lock = -1;
+    gboolean ok = FALSE;
+
+    g_return_val_if_fail(path != NULL && writer != NULL, FALSE);
+
+    lock = store_lock(path, error);
+    if (lock >= 0)
+        ok = potr_store_write_atomic(path, writer, data, error);
+    store_unlock(&lock);
+    return ok;
+}
+
 /* Under the key file's lock: take the keys another program wrote since
  * this one last read the file (a damaged file is copied aside by the
  * write and the keys in memory are kept), then write them all with the

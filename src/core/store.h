@@ -61,6 +61,12 @@ void potr_store_release(OtrlUserState us);
  * many were removed. */
 guint potr_store_cleanup_temps(const char *path);
 
+/* potr_store_write_atomic() while holding PATH's lock (PATH.lock): for a
+ * whole-file write that needs no merge. FALSE with POTR_ERROR_BUSY if the
+ * lock could not be had within 5 s. */
+gboolean potr_store_write_locked(const char *path, PotrStoreWriter writer, gpointer data,
+                                 GError **error);
+
 /* Read the private keys at PATH into US, replacing the keys US held. A
  * missing or empty file is not an error (no keys). An unreadable or corrupt
  * file (or one over 16 MiB) returns FALSE with POTR_ERROR_IO /
