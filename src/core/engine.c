@@ -102,15 +102,22 @@ potr_core_normalize(PurpleAccount *account, const char *who)
 /* Tell the user about a file problem, in the UI's way (a dialog in
  * Pidgin, a window in Finch, a debug line in a headless program). */
 static void
-report_file_error(const char *what, const GError *error)
+report_file_note(const char *what, const GError *error, const char *note)
 {
     char *secondary = NULL;
 
     purple_debug_error("purple-otr", "%s: %s\n", what, error->message);
-    secondary = g_strdup_printf("%s\n%s", error->message,
-                                _("The file was left as it is: before anything new is written to it, a copy is kept beside it (NAME.damaged-DATE)."));
+    secondary = g_strdup_printf("%s\n%s", error->message, note);
     purple_notify_error(core_plugin, _("OTR"), what, secondary);
     g_free(secondary);
+}
+
+/* A file that could not be read. */
+static void
+report_file_error(const char *what, const GError *error)
+{
+    report_file_note(what, error, _("The file was left as it is: before anything new is written "
+                                    "to it, a copy is kept beside it (NAME.damaged-DATE)."));
 }
 
 /* A level may change when another program (dis)trusted or forgot a
@@ -132,7 +139,9 @@ potr_core_save_fingerprints(void)
     if (core_us == NULL)
         return;
     if (!potr_store_save_fingerprints(core_us, path_fingerprints, &error)) {
-        report_file_error(_("The list of known fingerprints could not be saved."), error);
+        report_file_note(_("The list of known fingerprints could not be saved."), error,
+                         _("The file on disk was left as it was. Your change is kept and "
+                           "written with the next save that succeeds."));
         g_error_free(error);
     }
     /* every change of the list or of a trust goes through here; the save
