@@ -138,16 +138,17 @@ potr_core_save_fingerprints(void)
 
     if (core_us == NULL)
         return;
+    /* the other program's changes first, with their level changes; the
+     * save then merges only this program's own */
+    potr_core_refresh_trust();
     if (!potr_store_save_fingerprints(core_us, path_fingerprints, &error)) {
         report_file_note(_("The list of known fingerprints could not be saved."), error,
                          _("The file on disk was left as it was. Your change is kept and "
                            "written with the next save that succeeds."));
         g_error_free(error);
     }
-    /* every change of the list or of a trust goes through here; the save
-     * also brought in what another program changed */
+    /* every change of the list or of a trust goes through here */
     purple_signal_emit(core_plugin, "fingerprints-changed");
-    emit_all_levels();
 }
 
 void

@@ -35,8 +35,9 @@ const char *potr_core_path_fingerprints(void);
 const char *potr_core_path_instags(void);
 
 /* Write the fingerprint file now (atomic, merged with what another
- * program wrote); failure is reported to the user. Emits
- * "fingerprints-changed" and any level that changed. */
+ * program wrote, whose changes are taken first as by
+ * potr_core_refresh_trust()); failure is reported to the user. Emits
+ * "fingerprints-changed". */
 void potr_core_save_fingerprints(void);
 
 /* Read the fingerprint file again if another program changed it (one

@@ -943,14 +943,30 @@ static char *
 store_fp_key(const char *username, const char *accountname, const char *protocol,
              const unsigned char fp[20])
 {
-    GString *key = g_string_sized_new(strlen(username) + strlen(accountname) +
-                                      strlen(protocol) + 44);
+    static const char hex[] = "0123456789abcdef";
+    gsize lu = strlen(username);
+    gsize la = strlen(accountname);
+    gsize lp = strlen(protocol);
+    char *key = g_malloc(lu + la + lp + 3 + 40 + 1);
+    char *p = key;
     int i;
 
-    g_string_append_printf(key, "%s\t%s\t%s\t", username, accountname, protocol);
-    for (i = 0; i < 20; i++)
-        g_string_append_printf(key, "%02x", fp[i]);
-    return g_string_free(key, FALSE);
+    /* by hand: this runs for every fingerprint on every save */
+    memcpy(p, username, lu);
+    p += lu;
+    *p++ = '\t';
+    memcpy(p, accountname, la);
+    p += la;
+    *p++ = '\t';
+    memcpy(p, protocol, lp);
+    p += lp;
+    *p++ = '\t';
+    for (i = 0; i < 20; i++) {
+        *p++ = hex[fp[i] >> 4];
+        *p++ = hex[fp[i] & 0xf];
+    }
+    *p = '\0';
+    return key;
 }
 
 /* Why some fingerprints are never written: libotr (and so pidgin-otr, and
