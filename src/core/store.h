@@ -100,13 +100,15 @@ gboolean potr_store_refresh_keys(OtrlUserState us, const char *path, gboolean *c
  * Malformed lines are skipped and counted in *SKIPPED (may be NULL): fewer
  * than four fields or more than five, an empty user/account/protocol, a
  * fingerprint that is not exactly 40 hex digits, a NUL or a stray CR, a
- * line over POTR_STORE_MAX_LINE, and a last line without its newline
- * (what an interrupted write leaves). libotr would read some of these
- * (non-hex digits as 0); we don't. If any were skipped the file is marked
- * damaged (see above) and TRUE is returned. A missing file is not an error.
- * On a read error FALSE is returned (POTR_ERROR_IO), the file is marked
- * damaged and US is unchanged. ADD_APP_DATA is called for every context
- * created (may be NULL), as libotr does, though not in file order. */
+ * line over POTR_STORE_MAX_LINE (libotr would read its tail as a line of
+ * its own), and a last line without its newline (what an interrupted
+ * write leaves). libotr would read some of these (non-hex digits as 0);
+ * we don't. If any were skipped the file is marked damaged (see above)
+ * and TRUE is returned. A missing file is not an error. On a read error
+ * FALSE is returned (POTR_ERROR_IO), the file is marked damaged and US is
+ * unchanged. ADD_APP_DATA is called for every context created (may be
+ * NULL), as libotr does, though not in file order. What was read becomes
+ * what later saves of US merge onto (see "Two programs" above). */
 gboolean potr_store_load_fingerprints(OtrlUserState us, const char *path,
                                       void (*add_app_data)(void *data, ConnContext *context),
                                       void *data, guint *skipped, GError **error);
