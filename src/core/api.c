@@ -54,6 +54,7 @@ potr_fingerprints_list(void)
 
     if (us == NULL)
         return NULL;
+    potr_core_refresh_trust(); /* another program may have changed the list */
     for (ConnContext *c = us->context_root; c != NULL; c = c->next) {
         if (c->m_context != c)
             continue;
@@ -81,6 +82,7 @@ find_fingerprint(const PotrFingerprint *fp, ConnContext **master, GError **error
     OtrlUserState us = potr_core_userstate();
     ConnContext *context = NULL;
 
+    potr_core_refresh_trust(); /* another program may have changed the list */
     if (us != NULL)
         context = otrl_context_find(us, fp->buddy, fp->account, fp->protocol, OTRL_INSTAG_MASTER,
                                     0, NULL, NULL, NULL);

@@ -440,6 +440,7 @@ potr_commands_run(PurpleConversation *conv, const char *args)
 static PurpleCmdRet
 on_otr_command(PurpleConversation *conv, const gchar *cmd, gchar **args, gchar **error, void *data)
 {
+    potr_core_refresh_files(); /* another program's keys and trust first */
     potr_commands_run(conv, args != NULL ? args[0] : NULL);
     return PURPLE_CMD_RET_OK;
 }

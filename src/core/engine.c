@@ -102,15 +102,33 @@ potr_core_normalize(PurpleAccount *account, const char *who)
 /* Tell the user about a file problem, in the UI's way (a dialog in
  * Pidgin, a window in Finch, a debug line in a headless program). */
 static void
-report_file_error(const char *what, const GError *error)
+report_file_note(const char *what, const GError *error, const char *note)
 {
     char *secondary = NULL;
 
     purple_debug_error("purple-otr", "%s: %s\n", what, error->message);
-    secondary = g_strdup_printf("%s\n%s", error->message,
-                                _("The file was left as it is: before anything new is written to it, a copy is kept beside it (NAME.damaged-DATE)."));
+    secondary = g_strdup_printf("%s\n%s", error->message, note);
     purple_notify_error(core_plugin, _("OTR"), what, secondary);
     g_free(secondary);
+}
+
+/* A file that could not be read. */
+static void
+report_file_error(const char *what, const GError *error)
+{
+    report_file_note(what, error, _("The file was left as it is: before anything new is written "
+                                    "to it, a copy is kept beside it (NAME.damaged-DATE)."));
+}
+
+/* A level may change when another program (dis)trusted or forgot a
+ * fingerprint in use; emit_level only signals real changes. */
+static void
+emit_all_levels(void)
+{
+    GList *l;
+
+    for (l = purple_get_ims(); l != NULL; l = l->next)
+        potr_core_emit_level(l->data);
 }
 
 void
@@ -120,12 +138,73 @@ potr_core_save_fingerprints(void)
 
     if (core_us == NULL)
         return;
+    /* the other program's changes first, with their level changes; the
+     * save then merges only this program's own */
+    potr_core_refresh_trust();
     if (!potr_store_save_fingerprints(core_us, path_fingerprints, &error)) {
-        report_file_error(_("The list of known fingerprints could not be saved."), error);
+        report_file_note(_("The list of known fingerprints could not be saved."), error,
+                         _("The file on disk was left as it was. Your change is kept and "
+                           "written with the next save that succeeds."));
         g_error_free(error);
     }
     /* every change of the list or of a trust goes through here */
     purple_signal_emit(core_plugin, "fingerprints-changed");
+}
+
+void
+potr_core_refresh_trust(void)
+{
+    static gboolean busy = FALSE; /* the signals below may ask for a level */
+    GError *error = NULL;
+    guint changed = 0;
+
+    if (core_us == NULL || busy)
+        return;
+    busy = TRUE;
+    if (!potr_store_refresh_fingerprints(core_us, path_fingerprints, &changed, &error)) {
+        report_file_error(_("The list of known OTR fingerprints could not be read."), error);
+        g_clear_error(&error);
+    }
+    if (changed > 0) {
+        purple_debug_info("purple-otr", "another program changed %u known fingerprint(s)\n",
+                          changed);
+        purple_signal_emit(core_plugin, "fingerprints-changed");
+        emit_all_levels();
+    }
+    busy = FALSE;
+}
+
+void
+potr_core_refresh_files(void)
+{
+    GError *error = NULL;
+    gboolean changed = FALSE;
+
+    if (core_us == NULL)
+        return;
+    if (!potr_store_refresh_keys(core_us, path_keys, &changed, &error)) {
+        report_file_error(_("Your OTR private keys could not be read."), error);
+        g_clear_error(&error);
+    } else if (changed) {
+        purple_debug_info("purple-otr", "private keys read again: another program changed them\n");
+    }
+    potr_core_refresh_trust();
+}
+
+/* Before libotr sees a message: another program's new key or trust is
+ * used from the first message on. Not inside libotr's callbacks, where a
+ * key it holds must not be freed. */
+static gboolean
+on_im_before_otr(PurpleAccount *account, const char *who, char **message, gpointer data)
+{
+    potr_core_refresh_files();
+    return FALSE;
+}
+
+static void
+on_sending_before_otr(PurpleAccount *account, const char *who, char **message, gpointer data)
+{
+    potr_core_refresh_files();
 }
 
 void
@@ -159,6 +238,7 @@ potr_conv_level(PurpleConversation *conv)
     if (conv == NULL || core_us == NULL
         || purple_conversation_get_type(conv) != PURPLE_CONV_TYPE_IM)
         return POTR_LEVEL_NOT_PRIVATE;
+    potr_core_refresh_trust();
     return potr_session_level_of(potr_session_context(conv));
 }
 
@@ -182,7 +262,15 @@ load_files(void)
 {
     GError *error = NULL;
     guint skipped = 0;
+    guint removed = 0;
 
+    /* copies of keys a crash left behind (only our own temp names) */
+    removed += potr_store_cleanup_temps(path_keys);
+    removed += potr_store_cleanup_temps(path_fingerprints);
+    removed += potr_store_cleanup_temps(path_instags);
+    if (removed > 0)
+        purple_debug_info("purple-otr", "removed %u temporary file(s) left by an interrupted "
+                          "write\n", removed);
     if (!potr_store_load_keys(core_us, path_keys, &error)) {
         report_file_error(_("Your OTR private keys could not be read."), error);
         g_clear_error(&error);
@@ -268,6 +356,13 @@ potr_core_start(PurplePlugin *plugin, GError **error)
     potr_policy_init_prefs();
     register_signals(plugin);
     load_files();
+    /* before the session module's handlers (priority 0) */
+    purple_signal_connect_priority(purple_conversations_get_handle(), "receiving-im-msg", plugin,
+                                   PURPLE_CALLBACK(on_im_before_otr), NULL,
+                                   PURPLE_SIGNAL_PRIORITY_DEFAULT - 1);
+    purple_signal_connect_priority(purple_conversations_get_handle(), "sending-im-msg", plugin,
+                                   PURPLE_CALLBACK(on_sending_before_otr), NULL,
+                                   PURPLE_SIGNAL_PRIORITY_DEFAULT - 1);
     potr_session_init(plugin);
     potr_presence_init(plugin);
     potr_commands_init(plugin);
@@ -289,6 +384,7 @@ potr_core_stop(void)
     potr_session_uninit();
     potr_ops_stop_timer();
     potr_store_keygen_cancel_all(core_us);
+    potr_store_release(core_us);
     /* every module connected its handlers on the core's handle */
     purple_signals_disconnect_by_handle(core_plugin);
     purple_signals_unregister_by_instance(core_plugin);
@@ -321,6 +417,7 @@ potr_key_fingerprint(PurpleAccount *account)
     char human[OTRL_PRIVKEY_FPRINT_HUMAN_LEN];
 
     g_return_val_if_fail(account != NULL, NULL);
+    potr_core_refresh_files();
     if (core_us == NULL
         || otrl_privkey_fingerprint(core_us, human, purple_account_get_username(account),
                                     purple_account_get_protocol_id(account)) == NULL)

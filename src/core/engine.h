@@ -34,8 +34,20 @@ const char *potr_core_path_keys(void);
 const char *potr_core_path_fingerprints(void);
 const char *potr_core_path_instags(void);
 
-/* Write the fingerprint file now (atomic); failure is reported to the user. */
+/* Write the fingerprint file now (atomic, merged with what another
+ * program wrote, whose changes are taken first as by
+ * potr_core_refresh_trust()); failure is reported to the user. Emits
+ * "fingerprints-changed". */
 void potr_core_save_fingerprints(void);
+
+/* Read the fingerprint file again if another program changed it (one
+ * stat() otherwise), emitting "fingerprints-changed" and changed levels.
+ * Call before trust is used; safe inside libotr's callbacks. */
+void potr_core_refresh_trust(void);
+
+/* potr_core_refresh_trust(), and the key file too. Never inside libotr's
+ * callbacks (libotr may hold a key that a re-read frees). */
+void potr_core_refresh_files(void);
 
 /* Account from libotr's ACCOUNTNAME/PROTOCOL pair, or NULL. */
 PurpleAccount *potr_core_find_account(const char *accountname, const char *protocol);

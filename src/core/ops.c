@@ -187,6 +187,7 @@ op_write_fingerprints(void *opdata)
 static void
 op_gone_secure(void *opdata, ConnContext *context)
 {
+    potr_core_refresh_trust(); /* the level says what another program trusts */
     potr_session_changed(context, POTR_CHANGE_SECURE);
 }
 

@@ -50,6 +50,7 @@ static void
 fixture_teardown(Fixture *f, gconstpointer unused)
 {
     potr_store_keygen_cancel_all(f->us);
+    potr_store_release(NULL);
     otrl_userstate_free(f->us);
     g_free(f->keys);
     g_free(f->fprs);
@@ -317,7 +318,7 @@ test_keys_roundtrip(Fixture *f, gconstpointer unused)
     keygen_and_wait(f->us, f->keys, ALICE, NULL, NULL);
     g_assert_false(potr_store_keygen_running(ALICE, PROTO));
     g_assert_cmpint(potr_test_mode(f->keys), ==, 0600);
-    assert_dir(f, POTR_FILE_PRIVKEY);
+    assert_dir(f, POTR_FILE_PRIVKEY " " POTR_FILE_PRIVKEY ".lock");
 
     mine = fingerprint_of(f->us, ALICE);
     g_assert_true(potr_store_load_keys(fresh, f->keys, &error));
@@ -452,7 +453,7 @@ test_keys_never_truncated(Fixture *f, gconstpointer unused)
     again = fingerprint_of(fresh, ALICE);
     g_assert_cmpstr(again, ==, alice);
     g_assert_nonnull(otrl_privkey_find(fresh, BOB, PROTO));
-    assert_dir(f, POTR_FILE_PRIVKEY);
+    assert_dir(f, POTR_FILE_PRIVKEY " " POTR_FILE_PRIVKEY ".lock");
 
     g_free(again);
     g_free(seen);
@@ -515,7 +516,7 @@ test_keys_corrupt(Fixture *f, gconstpointer unused)
     /* once rewritten the file is no longer damaged: no second copy */
     keygen_and_wait(damaged, f->keys, ALICE, NULL, NULL);
     names = potr_test_dir_list(f->dir);
-    g_assert_cmpuint(g_strv_length(names), ==, 2);
+    g_assert_cmpuint(g_strv_length(names), ==, 3); /* file, lock, one copy */
 
     g_strfreev(names);
     g_free(backup);
@@ -558,7 +559,7 @@ test_keys_empty_and_mode(Fixture *f, gconstpointer unused)
     /* a key file readable by others is made private */
     g_assert_cmpint(potr_test_mode(f->keys), ==, 0600);
     keygen_and_wait(f->us, f->keys, ALICE, NULL, NULL);
-    assert_dir(f, POTR_FILE_PRIVKEY);
+    assert_dir(f, POTR_FILE_PRIVKEY " " POTR_FILE_PRIVKEY ".lock");
 }
 
 /* ------------------------------------------------------------------ */
@@ -867,7 +868,7 @@ test_fingerprints_save(Fixture *f, gconstpointer unused)
     saved = potr_test_read(f->fprs, NULL);
     assert_same_lines(saved, original);
     /* a clean file is not "damaged": no copy was kept */
-    assert_dir(f, POTR_FILE_FINGERPRINTS);
+    assert_dir(f, POTR_FILE_FINGERPRINTS " " POTR_FILE_FINGERPRINTS ".lock");
 
     g_free(saved);
     g_free(expected);
@@ -1107,9 +1108,501 @@ test_instags_roundtrip(Fixture *f, gconstpointer unused)
     g_assert_cmpuint(otrl_instag_find(f->us, ALICE, PROTO)->instag, ==,
                      otrl_instag_find(fresh, ALICE, PROTO)->instag);
     g_assert_cmpuint(otrl_instag_find(f->us, BOB, PROTO)->instag, ==, bob);
-    assert_dir(f, POTR_FILE_INSTAGS);
+    assert_dir(f, POTR_FILE_INSTAGS " " POTR_FILE_INSTAGS ".lock");
 
     otrl_userstate_free(fresh);
+}
+
+/* ------------------------------------------------------------------ */
+/* Two programs on one profile                                         */
+/* ------------------------------------------------------------------ */
+
+/* Two userstates on one folder stand for two programs on one profile:
+ * the store keeps what each last saw of each file apart. */
+typedef struct {
+    char *h1;
+    char *h2;
+    char *h3;
+    OtrlUserState other;
+} Two;
+
+static void
+two_setup(Fixture *f, Two *t, guint seed)
+{
+    GRand *rand = g_rand_new_with_seed(seed);
+    GString *s = g_string_new(NULL);
+    GError *error = NULL;
+
+    t->h1 = hex_of(rand);
+    t->h2 = hex_of(rand);
+    t->h3 = hex_of(rand);
+    t->other = otrl_userstate_create();
+    g_string_append_printf(s, "carol\tme\t" PROTO "\t%s\tverified\n", t->h1);
+    g_string_append_printf(s, "dave\tme\t" PROTO "\t%s\tsmp\n", t->h2);
+    potr_test_write(f->fprs, s->str, -1, 0600);
+    g_assert_true(potr_store_load_fingerprints(f->us, f->fprs, NULL, NULL, NULL, &error));
+    g_assert_true(potr_store_load_fingerprints(t->other, f->fprs, NULL, NULL, NULL, &error));
+    g_assert_no_error(error);
+    g_string_free(s, TRUE);
+    g_rand_free(rand);
+}
+
+static void
+two_teardown(Two *t)
+{
+    potr_store_release(t->other);
+    otrl_userstate_free(t->other);
+    g_free(t->h1);
+    g_free(t->h2);
+    g_free(t->h3);
+}
+
+/* The trust libotr reads for USER/HEX from PATH ("<none>" when absent). */
+static char *
+libotr_trust(const char *path, const char *user, const char *hex)
+{
+    OtrlUserState us = otrl_userstate_create();
+    Fingerprint *fp = NULL;
+    char *trust = NULL;
+
+    g_assert_cmpint(otrl_privkey_read_fingerprints(us, path, NULL, NULL), ==, 0);
+    fp = find_fp(us, user, hex);
+    trust = g_strdup(fp == NULL ? "<none>" : (fp->trust != NULL ? fp->trust : ""));
+    otrl_userstate_free(us);
+    return trust;
+}
+
+#define assert_libotr_trust(path, user, hex, expected)          \
+    do {                                                        \
+        char *t_ = libotr_trust((path), (user), (hex));         \
+        g_assert_cmpstr(t_, ==, (expected));                    \
+        g_free(t_);                                             \
+    } while (0)
+
+static void
+save_ok(OtrlUserState us, const char *path)
+{
+    GError *error = NULL;
+
+    g_assert_true(potr_store_save_fingerprints(us, path, &error));
+    g_assert_no_error(error);
+}
+
+/* A forget in one and a distrust in the other: both stay, whoever writes
+ * last, and neither is undone by a later write of the other. */
+static void
+test_merge_forget_and_distrust(Fixture *f, gconstpointer unused)
+{
+    Two t = { 0 };
+    Fingerprint *mine = NULL;
+
+    two_setup(f, &t, SEED + 20);
+    mine = find_fp(f->us, "carol", t.h1);
+
+    otrl_context_forget_fingerprint(find_fp(t.other, "dave", t.h2), 0);
+    save_ok(t.other, f->fprs);
+    otrl_context_set_trust(mine, "");
+    save_ok(f->us, f->fprs);
+    assert_libotr_trust(f->fprs, "dave", t.h2, "<none>");
+    assert_libotr_trust(f->fprs, "carol", t.h1, "");
+    /* the forgetting one saves again: it must not bring "verified" back */
+    save_ok(t.other, f->fprs);
+    assert_libotr_trust(f->fprs, "carol", t.h1, "");
+    assert_libotr_trust(f->fprs, "dave", t.h2, "<none>");
+    /* and each process sees the other's change, in the same objects */
+    g_assert_true(find_fp(f->us, "carol", t.h1) == mine);
+    g_assert_null(find_fp(f->us, "dave", t.h2));
+    g_assert_cmpstr(find_fp(t.other, "carol", t.h1)->trust, ==, "");
+    two_teardown(&t);
+}
+
+/* Fingerprints added by each (new contexts too) all reach the file. */
+static void
+test_merge_added(Fixture *f, gconstpointer unused)
+{
+    Two t = { 0 };
+    GRand *rand = g_rand_new_with_seed(SEED + 21);
+    char *h4 = hex_of(rand);
+    unsigned char raw[20];
+    ConnContext *c = NULL;
+    int i;
+
+    two_setup(f, &t, SEED + 22);
+    for (i = 0; i < 20; i++)
+        raw[i] = (unsigned char)((g_ascii_xdigit_value(t.h3[2 * i]) << 4) |
+                                 g_ascii_xdigit_value(t.h3[2 * i + 1]));
+    c = otrl_context_find(f->us, "erin", "me", PROTO, OTRL_INSTAG_MASTER, 1, NULL, NULL, NULL);
+    otrl_context_find_fingerprint(c, raw, 1, NULL);
+    for (i = 0; i < 20; i++)
+        raw[i] = (unsigned char)((g_ascii_xdigit_value(h4[2 * i]) << 4) |
+                                 g_ascii_xdigit_value(h4[2 * i + 1]));
+    c = otrl_context_find(t.other, "carol", "me", PROTO, OTRL_INSTAG_MASTER, 1, NULL, NULL, NULL);
+    otrl_context_set_trust(otrl_context_find_fingerprint(c, raw, 1, NULL), "verified");
+
+    save_ok(f->us, f->fprs);
+    save_ok(t.other, f->fprs);
+    assert_libotr_trust(f->fprs, "erin", t.h3, "");
+    assert_libotr_trust(f->fprs, "carol", h4, "verified");
+    assert_libotr_trust(f->fprs, "carol", t.h1, "verified");
+    assert_libotr_trust(f->fprs, "dave", t.h2, "smp");
+    g_assert_nonnull(find_fp(t.other, "erin", t.h3));
+    g_assert_null(find_fp(f->us, "carol", h4));
+    g_assert_true(potr_store_refresh_fingerprints(f->us, f->fprs, NULL, NULL));
+    g_assert_nonnull(find_fp(f->us, "carol", h4));
+    g_free(h4);
+    g_rand_free(rand);
+    two_teardown(&t);
+}
+
+/* A change made by the other is seen before trust is used; the same
+ * Fingerprint objects are updated (contexts point at them). */
+static void
+test_merge_refresh(Fixture *f, gconstpointer unused)
+{
+    Two t = { 0 };
+    Fingerprint *dave = NULL;
+    guint changed = 99;
+
+    two_setup(f, &t, SEED + 23);
+    dave = find_fp(f->us, "dave", t.h2);
+    g_assert_true(potr_store_refresh_fingerprints(f->us, f->fprs, &changed, NULL));
+    g_assert_cmpuint(changed, ==, 0);
+
+    otrl_context_set_trust(find_fp(t.other, "dave", t.h2), "");
+    otrl_context_forget_fingerprint(find_fp(t.other, "carol", t.h1), 0);
+    save_ok(t.other, f->fprs);
+    g_assert_true(potr_store_refresh_fingerprints(f->us, f->fprs, &changed, NULL));
+    g_assert_cmpuint(changed, ==, 2);
+    g_assert_true(find_fp(f->us, "dave", t.h2) == dave);
+    g_assert_cmpstr(dave->trust, ==, "");
+    g_assert_null(find_fp(f->us, "carol", t.h1));
+    /* nothing new: nothing read, nothing changed */
+    g_assert_true(potr_store_refresh_fingerprints(f->us, f->fprs, &changed, NULL));
+    g_assert_cmpuint(changed, ==, 0);
+    two_teardown(&t);
+}
+
+/* A fingerprint in use by a session that the other program forgot is
+ * not freed (the context points at it): it loses its trust and is not
+ * written back. */
+static void
+test_merge_in_use(Fixture *f, gconstpointer unused)
+{
+    Two t = { 0 };
+    Fingerprint *carol = NULL;
+    ConnContext *c = NULL;
+    guint changed = 0;
+
+    two_setup(f, &t, SEED + 24);
+    carol = find_fp(f->us, "carol", t.h1);
+    c = otrl_context_find(f->us, "carol", "me", PROTO, OTRL_INSTAG_MASTER, 0, NULL, NULL, NULL);
+    c->active_fingerprint = carol;
+
+    otrl_context_forget_fingerprint(find_fp(t.other, "carol", t.h1), 0);
+    save_ok(t.other, f->fprs);
+    g_assert_true(potr_store_refresh_fingerprints(f->us, f->fprs, &changed, NULL));
+    g_assert_cmpuint(changed, ==, 1);
+    g_assert_true(find_fp(f->us, "carol", t.h1) == carol);
+    g_assert_false(otrl_context_is_fingerprint_trusted(carol));
+    save_ok(f->us, f->fprs);
+    assert_libotr_trust(f->fprs, "carol", t.h1, "<none>");
+    g_assert_true(find_fp(f->us, "carol", t.h1) == carol);
+    /* trusting it again (the user's own act) writes it again */
+    otrl_context_set_trust(carol, "verified");
+    save_ok(f->us, f->fprs);
+    assert_libotr_trust(f->fprs, "carol", t.h1, "verified");
+    c->active_fingerprint = NULL;
+    two_teardown(&t);
+}
+
+/* A file the other program made unreadable is kept aside, and the write
+ * keeps both programs' content. */
+static void
+test_merge_damaged(Fixture *f, gconstpointer unused)
+{
+    Two t = { 0 };
+    char *backup = NULL;
+    char *content = NULL;
+
+    two_setup(f, &t, SEED + 25);
+    content = g_strdup_printf("dave\tme\t" PROTO "\t%s\tsmp\ngarbage line\n", t.h2);
+    potr_test_write(f->fprs, content, -1, 0600);
+    otrl_context_set_trust(find_fp(f->us, "carol", t.h1), "");
+    save_ok(f->us, f->fprs);
+    backup = find_backup(f, POTR_FILE_FINGERPRINTS);
+    g_assert_nonnull(backup);
+    assert_file(backup, content, strlen(content));
+    /* carol was forgotten by the other writer: only the distrust is ours */
+    assert_libotr_trust(f->fprs, "carol", t.h1, "");
+    assert_libotr_trust(f->fprs, "dave", t.h2, "smp");
+    g_free(content);
+    g_free(backup);
+    two_teardown(&t);
+}
+
+static void
+test_merge_keys(Fixture *f, gconstpointer unused)
+{
+    OtrlUserState other = otrl_userstate_create();
+    OtrlUserState fresh = otrl_userstate_create();
+    GError *error = NULL;
+    gboolean changed = FALSE;
+    char *alice = NULL;
+    char *again = NULL;
+
+    g_assert_true(potr_store_load_keys(f->us, f->keys, &error));
+    g_assert_true(potr_store_load_keys(other, f->keys, &error));
+    keygen_and_wait(other, f->keys, BOB, NULL, NULL);
+    /* the first program knows nothing of Bob's key; its write keeps it */
+    keygen_and_wait(f->us, f->keys, ALICE, NULL, NULL);
+    alice = fingerprint_of(f->us, ALICE);
+    g_assert_cmpuint(count_keys(f->us), ==, 2);
+    g_assert_cmpint(otrl_privkey_read(fresh, f->keys), ==, 0);
+    g_assert_cmpuint(count_keys(fresh), ==, 2);
+
+    /* the other sees Alice's key before it uses a key */
+    g_assert_true(potr_store_refresh_keys(other, f->keys, &changed, &error));
+    g_assert_no_error(error);
+    g_assert_true(changed);
+    again = fingerprint_of(other, ALICE);
+    g_assert_cmpstr(again, ==, alice);
+    g_free(again);
+    g_assert_true(potr_store_refresh_keys(other, f->keys, &changed, &error));
+    g_assert_false(changed);
+
+    /* a new key of Bob's in the other: Alice's stays as it was */
+    keygen_and_wait(other, f->keys, BOB, NULL, NULL);
+    g_assert_cmpint(otrl_privkey_read(fresh, f->keys), ==, 0);
+    again = fingerprint_of(fresh, ALICE);
+    g_assert_cmpstr(again, ==, alice);
+    g_free(again);
+
+    /* a key file emptied by someone else does not take keys from memory */
+    potr_test_write(f->keys, "", 0, 0600);
+    g_assert_true(potr_store_refresh_keys(f->us, f->keys, &changed, &error));
+    g_assert_cmpuint(count_keys(f->us), ==, 2);
+
+    g_free(alice);
+    potr_store_keygen_cancel_all(other);
+    otrl_userstate_free(fresh);
+    otrl_userstate_free(other);
+}
+
+static void
+test_merge_instags(Fixture *f, gconstpointer unused)
+{
+    OtrlUserState other = otrl_userstate_create();
+    OtrlUserState fresh = otrl_userstate_create();
+    GError *error = NULL;
+
+    g_assert_true(potr_store_load_instags(f->us, f->tags, &error));
+    g_assert_true(potr_store_load_instags(other, f->tags, &error));
+    g_assert_true(potr_store_new_instag(f->us, f->tags, ALICE, PROTO, &error));
+    g_assert_true(potr_store_new_instag(other, f->tags, BOB, PROTO, &error));
+    g_assert_no_error(error);
+    g_assert_cmpint(otrl_instag_read(fresh, f->tags), ==, 0);
+    g_assert_cmpuint(count_instags(fresh), ==, 2);
+    g_assert_cmpuint(otrl_instag_find(fresh, ALICE, PROTO)->instag, ==,
+                     otrl_instag_find(f->us, ALICE, PROTO)->instag);
+    g_assert_cmpuint(otrl_instag_find(fresh, BOB, PROTO)->instag, ==,
+                     otrl_instag_find(other, BOB, PROTO)->instag);
+    /* the other took Alice's tag from the file */
+    g_assert_cmpuint(otrl_instag_find(other, ALICE, PROTO)->instag, ==,
+                     otrl_instag_find(f->us, ALICE, PROTO)->instag);
+    otrl_userstate_free(fresh);
+    otrl_userstate_free(other);
+}
+
+/* A tag file that cannot be parsed completely is kept aside before it is
+ * replaced, and its good lines are kept. */
+static void
+test_instags_damaged(Fixture *f, gconstpointer unused)
+{
+    static const char content[] = "WARNING! a comment without tabs\n"
+                                  "old@example.org\tprpl-irc\t1234abcd\n"
+                                  "cut@example.org\tprpl-irc\t12\n";
+    OtrlUserState fresh = otrl_userstate_create();
+    GError *error = NULL;
+    char *backup = NULL;
+
+    potr_test_write(f->tags, content, -1, 0600);
+    g_assert_true(potr_store_load_instags(f->us, f->tags, &error));
+    g_assert_no_error(error);
+    g_assert_cmpuint(count_instags(f->us), ==, 1);
+    g_assert_true(potr_store_new_instag(f->us, f->tags, ALICE, PROTO, &error));
+    g_assert_no_error(error);
+    backup = find_backup(f, POTR_FILE_INSTAGS);
+    g_assert_nonnull(backup);
+    assert_file(backup, content, strlen(content));
+    g_assert_cmpint(otrl_instag_read(fresh, f->tags), ==, 0);
+    g_assert_cmpuint(otrl_instag_find(fresh, "old@example.org", "prpl-irc")->instag, ==, 0x1234abcd);
+    g_assert_nonnull(otrl_instag_find(fresh, ALICE, PROTO));
+    g_free(backup);
+    otrl_userstate_free(fresh);
+}
+
+/* A tag file that exists but cannot be read is never replaced by less. */
+static void
+test_instags_unreadable(Fixture *f, gconstpointer unused)
+{
+    GError *error = NULL;
+
+    /* a folder opens, but reading it fails (EISDIR) */
+    g_assert_cmpint(mkdir(f->tags, 0700), ==, 0);
+    g_assert_false(potr_store_load_instags(f->us, f->tags, &error));
+    g_assert_error(error, POTR_ERROR, POTR_ERROR_IO);
+    g_clear_error(&error);
+    g_assert_false(potr_store_new_instag(f->us, f->tags, ALICE, PROTO, &error));
+    g_assert_error(error, POTR_ERROR, POTR_ERROR_IO);
+    g_clear_error(&error);
+    g_assert_true(g_file_test(f->tags, G_FILE_TEST_IS_DIR));
+    g_assert_cmpint(rmdir(f->tags), ==, 0);
+}
+
+/* Lines libotr would split: written by purple-otr, read by libotr itself
+ * (the oracle) and by the store, never a fingerprint of someone else. */
+static void
+test_fingerprints_long_name(Fixture *f, gconstpointer unused)
+{
+    GRand *rand = g_rand_new_with_seed(SEED + 26);
+    char *hex = hex_of(rand);
+    char *good = hex_of(rand);
+    GString *name = g_string_new(NULL);
+    OtrlUserState theirs = otrl_userstate_create();
+    OtrlUserState ours = otrl_userstate_create();
+    GError *error = NULL;
+    guint skipped = 0;
+    char *written = NULL;
+    gsize i;
+
+    /* libotr cuts after 999 bytes: the rest reads as a line of mallory's */
+    for (i = 0; i < 999; i++)
+        g_string_append_c(name, 'a');
+    g_string_append(name, "mallory");
+    potr_test_write(f->fprs, "", 0, 0600);
+    g_assert_true(potr_store_load_fingerprints(f->us, f->fprs, NULL, NULL, NULL, &error));
+    {
+        unsigned char raw[20];
+        ConnContext *c;
+        int j;
+
+        for (j = 0; j < 20; j++)
+            raw[j] = (unsigned char)((g_ascii_xdigit_value(hex[2 * j]) << 4) |
+                                     g_ascii_xdigit_value(hex[2 * j + 1]));
+        c = otrl_context_find(f->us, name->str, "me", PROTO, OTRL_INSTAG_MASTER, 1, NULL, NULL, NULL);
+        otrl_context_set_trust(otrl_context_find_fingerprint(c, raw, 1, NULL), "verified");
+        c = otrl_context_find(f->us, "tab\tname", "me", PROTO, OTRL_INSTAG_MASTER, 1, NULL, NULL, NULL);
+        otrl_context_set_trust(otrl_context_find_fingerprint(c, raw, 1, NULL), "verified");
+        for (j = 0; j < 20; j++)
+            raw[j] = (unsigned char)((g_ascii_xdigit_value(good[2 * j]) << 4) |
+                                     g_ascii_xdigit_value(good[2 * j + 1]));
+        c = otrl_context_find(f->us, "good", "me", PROTO, OTRL_INSTAG_MASTER, 1, NULL, NULL, NULL);
+        otrl_context_set_trust(otrl_context_find_fingerprint(c, raw, 1, NULL), "smp");
+    }
+    save_ok(f->us, f->fprs);
+    written = potr_test_read(f->fprs, NULL);
+    g_assert_null(strstr(written, "mallory"));
+
+    g_assert_cmpint(otrl_privkey_read_fingerprints(theirs, f->fprs, NULL, NULL), ==, 0);
+    g_assert_true(potr_store_load_fingerprints(ours, f->fprs, NULL, NULL, &skipped, &error));
+    g_assert_no_error(error);
+    g_assert_cmpuint(skipped, ==, 0);
+    assert_same_userstate(theirs, ours);
+    g_assert_null(find_fp(theirs, "mallory", hex));
+    g_assert_cmpstr(find_fp(theirs, "good", good)->trust, ==, "smp");
+    /* kept in memory for this run, and still after the save */
+    g_assert_nonnull(find_fp(f->us, name->str, hex));
+    save_ok(f->us, f->fprs);
+    g_assert_nonnull(find_fp(f->us, name->str, hex));
+
+    /* the reader: such a line (an older writer's) is skipped whole, where
+     * libotr reads its tail as mallory's verified fingerprint */
+    g_free(written);
+    written = g_strdup_printf("%s\tme\t" PROTO "\t%s\tverified\n", name->str, hex);
+    potr_test_write(f->fprs, written, -1, 0600);
+    otrl_userstate_free(theirs);
+    theirs = otrl_userstate_create();
+    g_assert_cmpint(otrl_privkey_read_fingerprints(theirs, f->fprs, NULL, NULL), ==, 0);
+    g_assert_nonnull(find_fp(theirs, "mallory", hex)); /* libotr's misreading */
+    otrl_userstate_free(ours);
+    ours = otrl_userstate_create();
+    g_assert_true(potr_store_load_fingerprints(ours, f->fprs, NULL, NULL, &skipped, &error));
+    g_assert_cmpuint(skipped, ==, 1);
+    g_assert_null(ours->context_root);
+
+    g_free(written);
+    otrl_userstate_free(ours);
+    otrl_userstate_free(theirs);
+    g_string_free(name, TRUE);
+    g_free(good);
+    g_free(hex);
+    g_rand_free(rand);
+}
+
+/* ------------------------------------------------------------------ */
+/* Leftovers of interrupted writes                                     */
+/* ------------------------------------------------------------------ */
+
+static void
+test_cleanup_temps(Fixture *f, gconstpointer unused)
+{
+    static const char *const keep[] = {
+        "otr.private_key.tmp-abc12",   /* five */
+        "otr.private_key.tmp-abc1234", /* seven */
+        "otr.private_key.tmp-abc12!",
+        "otr.private_key.tmpXabc123",
+        "other.tmp-abc123",
+        "xotr.fingerprints.tmp-abc123",
+    };
+    char *outside = g_build_filename(f->dir, "outside", NULL);
+    char *link = g_build_filename(f->dir, "otr.private_key.tmp-LINK00", NULL);
+    char *sub = g_build_filename(f->dir, "otr.instance_tags.tmp-DIR000", NULL);
+    char *ktmp = g_build_filename(f->dir, "otr.private_key.tmp-Ab3xY9", NULL);
+    char *ftmp = g_build_filename(f->dir, "otr.fingerprints.tmp-000000", NULL);
+    char seen[16] = { 0 };
+    gsize i;
+    guint n = 0;
+    int fd;
+
+    for (i = 0; i < G_N_ELEMENTS(keep); i++) {
+        char *p = g_build_filename(f->dir, keep[i], NULL);
+
+        potr_test_write(p, "x", -1, 0600);
+        g_free(p);
+    }
+    potr_test_write(outside, "not ours", -1, 0600);
+    g_assert_cmpint(symlink(outside, link), ==, 0);
+    g_assert_cmpint(mkdir(sub, 0700), ==, 0);
+    potr_test_write(ktmp, "(privkeys secret", -1, 0600);
+    potr_test_write(ftmp, "fingerprints", -1, 0600);
+    fd = open(ktmp, O_RDONLY | O_CLOEXEC);
+    g_assert_cmpint(fd, >=, 0);
+
+    n += potr_store_cleanup_temps(f->keys);
+    n += potr_store_cleanup_temps(f->fprs);
+    n += potr_store_cleanup_temps(f->tags);
+    g_assert_cmpuint(n, ==, 2);
+    g_assert_false(g_file_test(ktmp, G_FILE_TEST_EXISTS));
+    g_assert_false(g_file_test(ftmp, G_FILE_TEST_EXISTS));
+    /* the key's copy was overwritten before it was unlinked */
+    g_assert_cmpint(pread(fd, seen, sizeof(seen), 0), ==, 16);
+    g_assert_cmpmem(seen, 16, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16);
+    close(fd);
+    assert_file(outside, "not ours", 8);
+    g_assert_true(g_file_test(link, G_FILE_TEST_IS_SYMLINK));
+    g_assert_true(g_file_test(sub, G_FILE_TEST_IS_DIR));
+    for (i = 0; i < G_N_ELEMENTS(keep); i++) {
+        char *p = g_build_filename(f->dir, keep[i], NULL);
+
+        g_assert_true(g_file_test(p, G_FILE_TEST_EXISTS));
+        g_free(p);
+    }
+    g_assert_cmpint(rmdir(sub), ==, 0);
+    g_free(ftmp);
+    g_free(ktmp);
+    g_free(sub);
+    g_free(link);
+    g_free(outside);
 }
 
 int
@@ -1141,6 +1634,17 @@ main(int argc, char **argv)
     ADD("/store/fingerprints/app-data", test_fingerprints_app_data);
     ADD("/store/instags/missing", test_instags_missing);
     ADD("/store/instags/roundtrip", test_instags_roundtrip);
+    ADD("/store/instags/damaged", test_instags_damaged);
+    ADD("/store/instags/unreadable", test_instags_unreadable);
+    ADD("/store/fingerprints/long-name", test_fingerprints_long_name);
+    ADD("/store/merge/forget-and-distrust", test_merge_forget_and_distrust);
+    ADD("/store/merge/added", test_merge_added);
+    ADD("/store/merge/refresh", test_merge_refresh);
+    ADD("/store/merge/in-use", test_merge_in_use);
+    ADD("/store/merge/damaged", test_merge_damaged);
+    ADD("/store/merge/keys", test_merge_keys);
+    ADD("/store/merge/instags", test_merge_instags);
+    ADD("/store/cleanup/temps", test_cleanup_temps);
 #undef ADD
 
     return g_test_run();
