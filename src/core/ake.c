@@ -72,6 +72,8 @@ potr_ake_peer_may_start(PurpleAccount *account, const char *norm, const char *me
     master = potr_session_find(account, norm, OTRL_INSTAG_MASTER, FALSE);
     if (master == NULL)
         return TRUE;   /* a first contact: libotr makes its context */
+    if (g_str_has_prefix(message, "?OTR:") && potr_session_query_pending(master))
+        return TRUE;   /* the answer to our own query: we asked for it */
     md = potr_session_data(master);
     if (potr_rate_allow(&md->peer_akes, POTR_PEER_AKES_PER_MINUTE))
         return TRUE;

@@ -155,7 +155,7 @@ potr_session_level_of(ConnContext *context)
         return POTR_LEVEL_FINISHED;
     case OTRL_MSGSTATE_PLAINTEXT:
     default:
-        return POTR_LEVEL_NOT_PRIVATE;
+        return potr_session_on_hold(context) ? POTR_LEVEL_FINISHED : POTR_LEVEL_NOT_PRIVATE;
     }
 }
 
@@ -666,8 +666,10 @@ potr_session_changed(ConnContext *context, PotrChange change)
      * it made belongs to the session that is gone */
     if (change != POTR_CHANGE_TRUST)
         potr_smp_forget_request(context);
-    if (secure)
+    if (secure) {
         potr_session_data(context->m_context)->on_hold = FALSE;
+        potr_session_data(context->m_context)->was_private = TRUE;
+    }
     /* presence-driven changes never open a window by themselves */
     conv = potr_session_conv(context, change != POTR_CHANGE_TRUST && change != POTR_CHANGE_OFFLINE
                                       && change != POTR_CHANGE_WENT_OFFLINE);
@@ -719,12 +721,22 @@ potr_session_hold(PurpleAccount *account, const char *who, gboolean tell_peer, P
     return TRUE;
 }
 
+/* Why "fallen to plaintext" counts as on hold: the rule is that only the
+ * user's /otr end or the peer's authenticated end leave a private
+ * conversation. libotr can leave an instance plaintext under a storm of
+ * key exchanges (unauthenticated messages, which a server can inject);
+ * whatever the path, the next message must wait for a new private
+ * conversation, never go in clear. */
 gboolean
 potr_session_on_hold(ConnContext *context)
 {
-    return context != NULL && context->msgstate == OTRL_MSGSTATE_FINISHED
-           && context->m_context->app_data != NULL
-           && ((PotrContextData *)context->m_context->app_data)->on_hold;
+    PotrContextData *md = context != NULL ? context->m_context->app_data : NULL;
+
+    if (md == NULL)
+        return FALSE;
+    if (context->msgstate == OTRL_MSGSTATE_FINISHED)
+        return md->on_hold;
+    return context->msgstate == OTRL_MSGSTATE_PLAINTEXT && md->was_private;
 }
 
 static gboolean
@@ -808,6 +820,10 @@ potr_session_end(PurpleAccount *account, const char *who)
     master = potr_session_find(account, who, OTRL_INSTAG_MASTER, FALSE);
     if (master == NULL)
         return;
+    /* the user's own end: the one way (with the peer's end) out of private */
+    was_private = potr_session_data(master)->was_private;
+    potr_session_data(master)->was_private = FALSE;
+    potr_session_data(master)->on_hold = FALSE;
     for (ConnContext *c = master; c != NULL && c->m_context == master; c = c->next) {
         was_private = was_private || c->msgstate != OTRL_MSGSTATE_PLAINTEXT;
         potr_smp_forget_request(c);

@@ -63,8 +63,9 @@ void potr_session_changed(ConnContext *context, PotrChange change);
 gboolean potr_session_hold(PurpleAccount *account, const char *who, gboolean tell_peer,
                            PotrChange why);
 
-/* TRUE if CONTEXT is Finished because its conversation is on hold (not
- * because the peer ended it). */
+/* TRUE if CONTEXT's conversation is on hold: Finished by presence or a
+ * lost connection (not because the peer ended it), or fallen to plaintext
+ * without the user's /otr end (whatever the cause: that never lowers it). */
 gboolean potr_session_on_hold(ConnContext *context);
 
 /* The peer's fingerprint (human form) last shown in CONV, or NULL; set
@@ -135,6 +136,7 @@ typedef struct {
     gint64 told_not_private;  /* when the peer was last told we have no session */
     gint64 query_sent;        /* when we last sent a query (monotonic us), 0: never */
     gboolean on_hold;         /* (master) Finished by presence, not by the peer */
+    gboolean was_private;     /* (master) private since the user's last /otr end */
     gboolean smp_pending;     /* this instance asked us to verify and awaits the answer */
     char *address;            /* where this instance last wrote from (an XMPP full JID) */
     PotrRate peer_akes;       /* (master) key exchanges the peer started */

@@ -480,6 +480,46 @@ def test_replay_and_duplicates(tap, server, trio):
         close_all(raw)
 
 
+# ---------------------------------------------------------------------------
+# 6. what a peer can make the client do is bounded
+
+def test_refresh_flood(tap, server, trio):
+    alice, one = trio.alice, trio.one
+    private_with(one, alice)
+    mark = alice.mark()
+    one.send_cmds(*[('cmd', A, 'otr refresh')] * 20)
+    warn = line(alice, B, 'too many key exchanges', since=mark, timeout=40)
+    tap.ok(warn.flags & harness.MSG_ERROR, 'a peer refreshing 20 times at once: alice is told it is '
+           'too many')
+    harness.settle(one, alice)
+    done = lines(alice, B, 'refreshed|started', since=mark)
+    tap.ok(len(done) <= 10, 'at most 10 key exchanges a minute are gone through (%d)' % len(done))
+    tap.is_(len(lines(alice, B, 'too many key exchanges', since=mark)), 1, 'told once')
+    tap.ok(NOT_PRIVATE not in levels(alice, B, since=mark),
+           'the storm of key exchanges never makes the conversation Not private',
+           repr(levels(alice, B, since=mark)))
+    secret = 'alice after the storm'
+    alice.send(B, secret)
+    tap.ok(line(one, A, re.escape(secret), timeout=40), 'what alice types afterwards arrives')
+    harness.settle(alice, one)
+    tap.is_(plaintext_on_wire(server, [alice], secret), [], 'encrypted')
+
+
+def test_smp_flood(tap, server, trio):
+    alice, one = trio.alice, trio.one
+    private_with(one, alice)
+    mark = alice.mark()
+    one.send_cmds(*[('cmd', A, 'otr smp ask "Again and again?" x')] * 8)
+    ended = line(alice, B, 'too many times', since=mark, timeout=40)
+    tap.ok(ended.flags & harness.MSG_ERROR, 'a peer asking to verify 8 times at once: alice ends '
+           'the private conversation and says why')
+    level(alice, B, FINISHED, since=mark)
+    tap.ok(NOT_PRIVATE not in levels(alice, B, since=mark),
+           'Finished: nothing alice types leaves in clear')
+    asked = alice.find(('smp', '^' + B, '^%s$' % SMP_ASK_FOR_ANSWER), since=mark)
+    tap.ok(len(asked) <= 6, 'at most 6 requests reached the user (%d)' % len(asked))
+
+
 def main():
     tap = Tap()
     if not Prosody.available():
@@ -499,6 +539,8 @@ def main():
             with_trio(test_logging_setting_applies, alice_log=True), timeout=120)
     tap.run('peer text is never markup', test_peer_text_not_markup, timeout=60)
     tap.run('replayed and duplicated data', with_trio(test_replay_and_duplicates), timeout=120)
+    tap.run('refresh flood is bounded', with_trio(test_refresh_flood), timeout=120)
+    tap.run('verification flood is bounded', with_trio(test_smp_flood), timeout=120)
     tap.done()
 
 
