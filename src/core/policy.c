@@ -2,6 +2,7 @@
  * Policy: pidgin-otr's preferences (global and per buddy) mapped to OTR policies. */
 #include "i18n.h"
 #include "policy.h"
+#include "metadata.h"
 
 #include <string.h>
 
@@ -28,6 +29,8 @@ potr_policy_init_prefs(void)
     purple_prefs_add_bool(POTR_PREF_ONLYPRIVATE, FALSE);
     purple_prefs_add_bool(POTR_PREF_AVOIDLOGGING, TRUE);
     purple_prefs_add_bool(POTR_PREF_SHOWBUTTON, TRUE);
+    purple_prefs_add_bool(POTR_PREF_PADDING, TRUE);
+    purple_prefs_add_bool(POTR_PREF_CHATSTATES, FALSE);
 }
 
 PotrPolicy
