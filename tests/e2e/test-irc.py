@@ -103,11 +103,138 @@ def test_purple_pair(tap):
                 c.kill()
 
 
+IRSSI = shutil.which('irssi') or '/usr/bin/irssi'
+IRSSI_OTR = '/usr/lib/x86_64-linux-gnu/irssi/modules/libotr_core.so'
+TMUX = shutil.which('tmux') or '/usr/bin/tmux'
+
+_IRSSI_CONFIG = """\
+servers = ( { address = "127.0.0.1"; chatnet = "test"; port = "%(port)d";
+              autoconnect = "yes"; use_tls = "no"; tls_verify = "no"; } );
+chatnets = { test = { type = "IRC"; }; };
+settings = {
+  core = { real_name = "%(nick)s"; user_name = "%(nick)s"; nick = "%(nick)s"; };
+  "fe-common/core" = { autolog = "yes"; autolog_level = "all";
+                       autolog_path = "%(home)s/logs/$0.log"; };
+};
+"""
+
+
+class Irssi(object):
+    """irssi with its OTR module, in a private tmux server (its own socket
+    and home): commands are typed into it, what it shows is read from its
+    logs (one per query, every level) and from the screen."""
+
+    def __init__(self, nick, server):
+        self.nick = nick
+        self.home = tempfile.mkdtemp(prefix='potr-e2e-irssi-')
+        self.socket = 'potr-e2e-%d-%s' % (os.getpid(), nick)
+        os.makedirs(os.path.join(self.home, 'logs'))
+        with open(os.path.join(self.home, 'config'), 'w') as f:
+            f.write(_IRSSI_CONFIG % {'port': server.port, 'nick': nick, 'home': self.home})
+        with open(os.path.join(self.home, 'startup'), 'w') as f:
+            # no flood protection against a loopback server: irssi would
+            # send a fragment every 2.2 s after the first five lines
+            f.write('set cmd_queue_speed 0\nset cmds_max_at_once 1000\nload otr\n')
+        env = dict(os.environ, HOME=self.home, TERM='screen')
+        subprocess.run([TMUX, '-L', self.socket, '-f', '/dev/null', 'new-session', '-d',
+                        '-s', 'irssi', '-x', '200', '-y', '50',
+                        '%s --home=%s' % (IRSSI, self.home)], env=env, check=True, timeout=20)
+
+    @staticmethod
+    def available():
+        return all(os.access(p, os.X_OK) for p in (IRSSI, TMUX)) and os.path.exists(IRSSI_OTR)
+
+    def type(self, line):
+        subprocess.run([TMUX, '-L', self.socket, 'send-keys', '-t', 'irssi', '-l', line],
+                       check=True, timeout=10)
+        subprocess.run([TMUX, '-L', self.socket, 'send-keys', '-t', 'irssi', 'Enter'],
+                       check=True, timeout=10)
+
+    def screen(self):
+        res = subprocess.run([TMUX, '-L', self.socket, 'capture-pane', '-p', '-t', 'irssi',
+                              '-S', '-500'], stdout=subprocess.PIPE, timeout=10)
+        return res.stdout.decode('utf-8', 'replace')
+
+    def log(self, peer):
+        try:
+            with open(os.path.join(self.home, 'logs', peer + '.log'), 'rb') as f:
+                return f.read().decode('utf-8', 'replace')
+        except OSError:
+            return ''
+
+    def wait(self, what, cond, timeout=harness.DEFAULT_TIMEOUT):
+        """Wait until COND() is true: irssi tells nothing but its screen and
+        files, so they are read again until it is or the time is up."""
+        deadline = time.monotonic() + timeout
+        while not cond():
+            if time.monotonic() > deadline:
+                raise harness.HarnessError('irssi: timed out waiting for %s; screen:\n%s'
+                                           % (what, self.screen()))
+            time.sleep(0.1)
+
+    def kill(self):
+        subprocess.run([TMUX, '-L', self.socket, 'kill-server'], timeout=10,
+                       stderr=subprocess.DEVNULL)
+        harness._rmtree(self.home)
+
+
+def test_irssi_peer(tap):
+    with Ngircd() as server:
+        alice = irc_client('alice', server, plugins=[OTR])
+        carol = Irssi('carol', server)
+        try:
+            alice.login()
+            alice.call('irc-trace', '1')
+            carol.wait('carol signed on', lambda: 'End of MOTD' in carol.screen())
+            # irssi names its key after the server's tag; made before the
+            # key exchange needs it (irssi drops the exchange while it makes one)
+            carol.type('/otr genkey test')
+            carol.wait('her key', lambda: 'key generation for test completed' in carol.screen(),
+                       timeout=60)
+
+            alice.command('carol', 'otr start')
+            level(alice, 'carol', UNVERIFIED, timeout=40)
+            carol.wait('her side private', lambda: 'Session secured' in carol.log('alice'))
+            log = carol.log('alice')
+            tap.ok('?OTR' not in log and 'does not support' not in log,
+                   'irssi-otr shows nothing of the OTR query', log)
+
+            alice.send('carol', LONG)
+            carol.wait('the long message', lambda: LONG in carol.log('alice'))
+            tap.ok(True, 'irssi-otr reads a padded 2000-character message in fragments exactly')
+
+            carol.type('/msg alice hello from irssi')
+            said(alice, 'carol', 'hello from irssi')
+            tap.ok(not alice.find(('write', '^carol$', None, None, 'NOT encrypted')),
+                   'and alice reads what irssi sends, encrypted')
+
+            carol.type('/query alice')
+            carol.type('/otr finish')
+            level(alice, 'carol', FINISHED)
+            tap.ok(True, 'irssi ends it: alice is told (Finished)')
+
+            harness.settle(alice)
+            lines = relayed(alice, 'carol')
+            tap.ok(lines and max(len(l.encode('utf-8')) + 2 for l in lines) <= IRC_LINE_MAX,
+                   "every line irssi's messages took fits 512 bytes")
+        finally:
+            carol.kill()
+            try:
+                alice.quit()
+            except harness.HarnessError:
+                pass
+            alice.kill()
+
+
 def main():
     tap = Tap()
     if not Ngircd.available():
         tap.skip_all('ngircd is not installed')
     tap.run('two purple-otr clients on IRC', test_purple_pair, 90)
+    if Irssi.available():
+        tap.run('irssi with irssi-plugin-otr as the peer', test_irssi_peer, 90)
+    else:
+        tap.skip('irssi with irssi-plugin-otr as the peer', 'irssi, its OTR module or tmux missing')
     tap.done()
 
 
