@@ -10,11 +10,9 @@
 #include <libotr/context.h>
 #include <libotr/tlv.h>
 
-/* Preferences (registered with the others in potr_policy_init_prefs):
- * pad every encrypted message (default TRUE); send typing notifications
- * and chat states in private conversations too (default FALSE). */
-#define POTR_PREF_PADDING "/OTR/padmessages"
-#define POTR_PREF_CHATSTATES "/OTR/sendchatstates"
+/* The preferences POTR_PREF_PADDING and POTR_PREF_CHATSTATES are in
+ * policy.h, with the others. */
+#include "policy.h"
 
 /* The bucket size: what libotr encrypts (message, its NUL, our padding
  * TLV and the few fields of a data message whose size varies) is a whole

@@ -2,7 +2,6 @@
  * Policy: pidgin-otr's preferences (global and per buddy) mapped to OTR policies. */
 #include "i18n.h"
 #include "policy.h"
-#include "metadata.h"
 
 #include <string.h>
 
