@@ -18,11 +18,11 @@
  * carries a padding TLV (type 0, which every OTR implementation ignores)
  * that makes the encrypted part a whole number of 256-byte buckets.
  * Chat is mostly short: every message up to about 250 bytes looks the
- * same, a message costs at most 255 bytes more (measured by
- * bench-padding: about 13% for lengths spread evenly over 1..2000
- * characters), and 1..2000 characters fall into 8 lengths. Powers of two
- * would give fewer lengths (4) but cost about 36% for the same messages
- * and up to 100% for one just past a power. */
+ * same, a message costs at most 255 bytes more, and 1..2000 characters
+ * fall into 8 lengths. bench/bench-metadata.py measures it: for lengths
+ * spread evenly over 1..2000 characters, 13% more plaintext and 11% more
+ * bytes on the wire; powers of two would give fewer lengths (4) but cost
+ * about 37%, and up to 100% for a message just past a power. */
 
 /* The largest DH public key a data message carries (1536-bit group). */
 #define POTR_DH_PUB_MAX 192
