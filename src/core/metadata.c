@@ -49,7 +49,6 @@ typedef struct {
 } TypingSlot;
 
 static GSList *typing_slots = NULL;
-static guint withheld = 0;
 
 gsize
 potr_metadata_padded_size(gsize used)
@@ -123,12 +122,6 @@ potr_metadata_hide_chat_states(PurpleAccount *account, const char *who)
     return FALSE;
 }
 
-guint
-potr_metadata_withheld_count(void)
-{
-    return withheld;
-}
-
 static TypingSlot *
 find_slot(PurplePluginProtocolInfo *info)
 {
@@ -149,10 +142,8 @@ filtered_send_typing(PurpleConnection *gc, const char *name, PurpleTypingState s
 
     if (slot == NULL || slot->original == NULL)
         return 0;
-    if (potr_metadata_hide_chat_states(purple_connection_get_account(gc), name)) {
-        withheld++;
+    if (potr_metadata_hide_chat_states(purple_connection_get_account(gc), name))
         return 0;
-    }
     return slot->original(gc, name, state);
 }
 
@@ -215,10 +206,8 @@ on_sending_xmlnode(PurpleConnection *gc, xmlnode **packet, gpointer data)
         return;
     for (child = (*packet)->child; child != NULL; child = next) {
         next = child->next;
-        if (is_chat_state(child)) {
+        if (is_chat_state(child))
             xmlnode_free(child);
-            withheld++;
-        }
     }
 }
 
@@ -239,5 +228,4 @@ potr_metadata_uninit(void)
 {
     /* the signal goes with the core's handle in potr_core_stop() */
     unwrap_protocols();
-    withheld = 0;
 }

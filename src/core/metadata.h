@@ -40,10 +40,6 @@ void potr_metadata_fit_padding(OtrlTLV *padding, ConnContext *context, const cha
  * the user did not ask for them (POTR_PREF_CHATSTATES). */
 gboolean potr_metadata_hide_chat_states(PurpleAccount *account, const char *who);
 
-/* How many typing notifications and chat state elements were withheld
- * since the core started (for the measurements). */
-guint potr_metadata_withheld_count(void);
-
 /* Filter every protocol's typing notifications and prpl-jabber's chat
  * states on behalf of HANDLE / put the protocols back as they were. */
 void potr_metadata_init(void *handle);
