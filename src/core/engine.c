@@ -9,6 +9,7 @@
 
 #include "commands.h"
 #include "dialogs.h"
+#include "metadata.h"
 #include "ops.h"
 #include "policy.h"
 #include "presence.h"
@@ -368,6 +369,7 @@ potr_core_start(PurplePlugin *plugin, GError **error)
     potr_commands_init(plugin);
     potr_dialogs_init(plugin);
     potr_xmpp_init(plugin);
+    potr_metadata_init(plugin);
     return TRUE;
 }
 
@@ -380,6 +382,7 @@ potr_core_stop(void)
     potr_commands_uninit();
     potr_dialogs_uninit();
     potr_xmpp_uninit();
+    potr_metadata_uninit();
     potr_presence_uninit();
     potr_session_uninit();
     potr_ops_stop_timer();

@@ -11,12 +11,16 @@
 #include "engine.h"
 #include "events.h"
 #include "html.h"
+#include "metadata.h"
 #include "policy.h"
 #include "session.h"
 #include "smp.h"
 #include "store.h"
 
 static guint poll_timer = 0;
+
+/* 512 - 2 (CRLF) - 150 (the relaying server's prefix, see below) */
+#define POTR_IRC_FRAGMENT 360
 
 /* Largest message each protocol carries, as far as their servers are
  * known to accept; XMPP (and anything not listed) is not fragmented. */
@@ -29,7 +33,11 @@ static const struct {
     { "prpl-aim", 2343 },
     { "prpl-yahoo", 799 },
     { "prpl-gg", 1999 },
-    { "prpl-irc", 417 },
+    /* an IRC line is at most 512 bytes with its CRLF and the prefix the
+     * server puts before it when it relays it (":nick!user@host PRIVMSG
+     * target :", up to about 150 bytes with 30-byte nicks and a 63-byte
+     * host): a longer fragment is cut by the server and lost */
+    { "prpl-irc", POTR_IRC_FRAGMENT },
     { "prpl-novell", 1792 },
 };
 
@@ -319,12 +327,11 @@ op_convert_msg(void *opdata, ConnContext *context, OtrlConvertType type,
                       ? data->peer : context->username;
 
     *dest = NULL;
-    if (account == NULL || src == NULL || potr_html_peer_reads_html(account, who))
-        return;
-    if (type == OTRL_CONVERT_SENDING)
-        *dest = potr_html_to_plain(src);
-    else
-        *dest = potr_html_from_plain(src);
+    if (account != NULL && src != NULL && !potr_html_peer_reads_html(account, who))
+        *dest = type == OTRL_CONVERT_SENDING ? potr_html_to_plain(src) : potr_html_from_plain(src);
+    /* libotr encrypts right after this: the padding fits the final text */
+    if (type == OTRL_CONVERT_SENDING && data != NULL)
+        potr_metadata_fit_padding(data->padding, context, *dest != NULL ? *dest : src);
 }
 
 static void

@@ -15,6 +15,7 @@ typedef struct {
     const char *peer;
     gboolean quiet;   /* a stored (offline) message: send nothing back, no event lines */
     gboolean v3_data; /* the message is v3 data (addressed to one instance) */
+    OtrlTLV *padding; /* the message's padding TLV, sized once it is converted (metadata.h) */
 } PotrOpData;
 
 /* The one OtrlMessageAppOps table of the process. */

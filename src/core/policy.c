@@ -28,6 +28,8 @@ potr_policy_init_prefs(void)
     purple_prefs_add_bool(POTR_PREF_ONLYPRIVATE, FALSE);
     purple_prefs_add_bool(POTR_PREF_AVOIDLOGGING, TRUE);
     purple_prefs_add_bool(POTR_PREF_SHOWBUTTON, TRUE);
+    purple_prefs_add_bool(POTR_PREF_PADDING, TRUE);
+    purple_prefs_add_bool(POTR_PREF_CHATSTATES, FALSE);
 }
 
 PotrPolicy

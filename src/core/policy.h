@@ -17,6 +17,11 @@
 #define POTR_PREF_ONLYPRIVATE "/OTR/onlyprivate"
 #define POTR_PREF_AVOIDLOGGING "/OTR/avoidloggingotr"
 #define POTR_PREF_SHOWBUTTON "/OTR/showotrbutton"
+/* purple-otr's own (metadata.c): pad every encrypted message so that its
+ * length shows only a bucket (default TRUE); send typing notifications
+ * and chat states in private conversations too (default FALSE). */
+#define POTR_PREF_PADDING "/OTR/padmessages"
+#define POTR_PREF_CHATSTATES "/OTR/sendchatstates"
 
 /* Register the global preferences with their defaults (idempotent). */
 void potr_policy_init_prefs(void);

@@ -18,6 +18,7 @@
 #include "xmpp.h"
 #include "ake.h"
 #include "held.h"
+#include "metadata.h"
 #include "secret.h"
 #include "smp.h"
 
@@ -293,7 +294,9 @@ potr_session_encrypt(PurpleAccount *account, const char *who, otrl_instag_t inst
         char **last)
 {
     OtrlUserState us = potr_core_userstate();
-    PotrOpData opdata = { .account = account, .peer = who };
+    /* the padding TLV hides the message's length (metadata.c); libotr
+     * ignores it outside a private conversation */
+    PotrOpData opdata = { .account = account, .peer = who, .padding = potr_metadata_padding_new() };
     ConnContext *context = NULL;
     char *norm = potr_core_normalize(account, who);
     char *otr = NULL;
@@ -302,7 +305,7 @@ potr_session_encrypt(PurpleAccount *account, const char *who, otrl_instag_t inst
 
     err = otrl_message_sending(us, &potr_ops, &opdata, purple_account_get_username(account),
                                purple_account_get_protocol_id(account), norm, instance, html,
-                               NULL, &otr,
+                               opdata.padding, &otr,
                                last != NULL ? OTRL_FRAGMENT_SEND_ALL_BUT_LAST : OTRL_FRAGMENT_SEND_ALL,
                                &context, NULL, NULL);
     if (err != 0 || context == NULL)
@@ -332,6 +335,8 @@ potr_session_encrypt(PurpleAccount *account, const char *who, otrl_instag_t inst
 cleanup:
     if (otr != NULL)
         otrl_message_free(otr);
+    if (opdata.padding != NULL)
+        otrl_tlv_free(opdata.padding);
     g_free(norm);
     return ok;
 }
@@ -746,16 +751,23 @@ has_key(PurpleAccount *account)
                              purple_account_get_protocol_id(account)) != NULL;
 }
 
-/* The OTR query: its tag, then a plain sentence for a client without OTR.
+/* The OTR query: its tag, then, for a peer whose client may not know
+ * OTR, a plain sentence. One line: IRC (and other line-based protocols)
+ * would send a second line as a separate message, which an OTR client
+ * shows as chat, while it hides the whole line holding the tag. A peer we
+ * already hold a key of speaks OTR: the sentence would only be noise.
  * Not translated: it is read by the peer, whose language is unknown. */
 static char *
-query_message(PurpleAccount *account, PotrPolicy policy)
+query_message(PurpleAccount *account, PotrPolicy policy, ConnContext *context)
 {
     OtrlPolicy bits = potr_policy_to_otrl(policy);
     const char *tag = (bits & OTRL_POLICY_ALLOW_V2) && (bits & OTRL_POLICY_ALLOW_V3) ? "?OTRv23?"
                       : (bits & OTRL_POLICY_ALLOW_V3) ? "?OTRv3?" : "?OTRv2?";
+    ConnContext *master = context != NULL ? context->m_context : NULL;
 
-    return g_strdup_printf("%s\n%s has asked for an Off-the-Record private conversation, but "
+    if (master != NULL && master->fingerprint_root.next != NULL)
+        return g_strdup(tag);
+    return g_strdup_printf("%s %s has asked for an Off-the-Record private conversation, but "
                            "your client does not support it (see https://otr.cypherpunks.ca/).",
                            tag, purple_account_get_username(account));
 }
@@ -792,11 +804,9 @@ potr_session_query(PurpleAccount *account, const char *who)
         return;
     }
     context = potr_session_find(account, who, OTRL_INSTAG_MASTER, TRUE);
-    query = query_message(account, potr_policy_for(account, who));
-    if (context == NULL) {
-        g_free(query);
+    if (context == NULL)
         return;
-    }
+    query = query_message(account, potr_policy_for(account, who), context);
     write_expanded(conv, context->msgstate == OTRL_MSGSTATE_ENCRYPTED
                    ? _("Refreshing the private conversation with {buddy}\xe2\x80\xa6")
                    : _("Starting a private conversation with {buddy}\xe2\x80\xa6"),

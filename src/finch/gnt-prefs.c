@@ -359,6 +359,23 @@ on_nolog_toggled(GntCheckBox *box, gpointer data)
     purple_prefs_set_bool(POTR_PREF_AVOIDLOGGING, gnt_check_box_get_checked(box));
 }
 
+/* A check box for the boolean preference PREF (a static string). */
+static void
+on_pref_toggled(GntCheckBox *box, gpointer pref)
+{
+    purple_prefs_set_bool(pref, gnt_check_box_get_checked(box));
+}
+
+static void
+add_pref_check(GntWidget *frame, const char *label, const char *pref)
+{
+    GntWidget *check = gnt_check_box_new(label);
+
+    gnt_check_box_set_checked(GNT_CHECK_BOX(check), purple_prefs_get_bool(pref));
+    g_signal_connect(G_OBJECT(check), "toggled", G_CALLBACK(on_pref_toggled), (gpointer)pref);
+    gnt_box_add_widget(GNT_BOX(frame), check);
+}
+
 GntWidget *
 potr_gnt_prefs_policy_combo(PotrPolicy selected)
 {
@@ -417,6 +434,10 @@ potr_gnt_prefs_frame(void)
     add_button(row, _("Known fingerprints..."), G_CALLBACK(show_fingerprints), NULL);
     add_button(row, _("My private keys..."), G_CALLBACK(show_keys), NULL);
     gnt_box_add_widget(GNT_BOX(frame), row);
+    /* after the buttons, so that the keys that reach them stay as they were */
+    add_pref_check(frame, _("Hide the length of private messages"), POTR_PREF_PADDING);
+    add_pref_check(frame, _("Tell the server when I type in private conversations"),
+                   POTR_PREF_CHATSTATES);
     return frame;
 }
 

@@ -129,6 +129,14 @@ settings_page(void)
                                   "potr-pref-nolog"),
                        FALSE, FALSE, 0);
     gtk_box_pack_start(GTK_BOX(options),
+                       pref_check(_("_Hide the length of private messages (pad them; a little more data)"),
+                                  POTR_PREF_PADDING, "potr-pref-padding"),
+                       FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(options),
+                       pref_check(_("Tell the server when I _type in private conversations"),
+                                  POTR_PREF_CHATSTATES, "potr-pref-chatstates"),
+                       FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(options),
                        pref_check(_("Show the OTR _button in conversation windows"),
                                   POTR_PREF_SHOWBUTTON, "potr-pref-button"),
                        FALSE, FALSE, 0);

@@ -39,6 +39,7 @@ typedef struct {
     char *userdir;
     char *jid;
     char *password;
+    char *protocol;       /* prpl-jabber unless --protocol says otherwise */
     int port;
     gboolean log;
     GPtrArray *plugin_search_paths;
@@ -72,6 +73,7 @@ static guint pc_barrier_timer;
 static int pc_handle;                /* signal handle */
 static gboolean pc_auto_authorize;   /* accept subscription requests */
 static gboolean pc_xmpp_trace;       /* print outgoing <message/> stanzas */
+static gboolean pc_irc_trace;        /* print every IRC line received */
 
 /* ------------------------------------------------------------------ */
 /* output                                                              */
@@ -529,6 +531,12 @@ pc_load_plugin(const char *id)
 /* processed everything this client sent before it                     */
 
 static gboolean
+pc_is_irc(void)
+{
+    return g_strcmp0(pc_opts.protocol, "prpl-irc") == 0;
+}
+
+static gboolean
 pc_send_ping(void)
 {
     PurpleConnection *gc = NULL;
@@ -545,6 +553,15 @@ pc_send_ping(void)
     prpl_info = PURPLE_PLUGIN_PROTOCOL_INFO(purple_connection_get_prpl(gc));
     if (prpl_info == NULL || prpl_info->send_raw == NULL)
         goto cleanup;
+    if (pc_is_irc()) {
+        /* IRC: the server answers PING in order, after every line before */
+        id = g_strdup_printf("purple-client-flush-%u", pc_next_ping_id++);
+        iq = g_strdup_printf("PING :%s\r\n", id);
+        g_hash_table_add(pc_pings, id);
+        id = NULL;
+        ok = prpl_info->send_raw(gc, iq, (int)strlen(iq)) >= 0;
+        goto cleanup;
+    }
     user = purple_account_get_username(pc_account);
     domain = g_strdup(strchr(user, '@') ? strchr(user, '@') + 1 : user);
     domain[strcspn(domain, "/")] = '\0';
@@ -585,6 +602,36 @@ pc_jabber_receiving(PurpleConnection *gc, xmlnode **packet, gpointer data)
     pc_emit("flushed",
             purple_account_get_username(purple_connection_get_account(gc)),
             NULL);
+}
+
+/* IRC: every line the server relays (with irc-trace on), and the answers
+ * to our flush PINGs (":server PONG server :purple-client-flush-N"). The
+ * answer stays in libpurple's way: its PONG handler ignores a token
+ * without a space. */
+static void
+pc_irc_receiving(PurpleConnection *gc, char **text, gpointer data)
+{
+    const char *token = NULL;
+    char *id = NULL;
+
+    if (text == NULL || *text == NULL)
+        return;
+    if (pc_irc_trace)
+        pc_emit("irc-in", *text, NULL);
+    token = strstr(*text, " PONG ") != NULL ? strstr(*text, ":purple-client-flush-") : NULL;
+    if (token == NULL)
+        return;
+    id = g_strndup(token + 1, strcspn(token + 1, " \r\n"));
+    if (g_hash_table_remove(pc_pings, id)) {
+        if (pc_quit_barrier) {
+            if (g_hash_table_size(pc_pings) == 0 && pc_barrier_loop != NULL)
+                g_main_loop_quit(pc_barrier_loop);
+        } else {
+            pc_emit("flushed",
+                    purple_account_get_username(purple_connection_get_account(gc)), NULL);
+        }
+    }
+    g_free(id);
 }
 
 static gboolean
@@ -903,6 +950,32 @@ static gboolean
 pc_cmd_xmpp_trace(char **args, guint nargs, char **error)
 {
     return pc_parse_bool(args[0], &pc_xmpp_trace, error);
+}
+
+static gboolean
+pc_cmd_irc_trace(char **args, guint nargs, char **error)
+{
+    return pc_parse_bool(args[0], &pc_irc_trace, error);
+}
+
+/* typing BUDDY STATE: what Pidgin and Finch do on a keypress in the
+ * input line (serv_send_typing); STATE 0 not typing, 1 typing, 2 paused.
+ * Prints "typing-result TIMEOUT" (what the protocol returned). */
+static gboolean
+pc_cmd_typing(char **args, guint nargs, char **error)
+{
+    PurpleConnection *gc = purple_account_get_connection(pc_account);
+    int state = 0;
+    char result[16];
+
+    if (gc == NULL || !pc_parse_int(args[1], &state) || state < 0 || state > 2) {
+        *error = g_strdup(gc == NULL ? "not connected" : "state is 0, 1 or 2");
+        return FALSE;
+    }
+    g_snprintf(result, sizeof result, "%u",
+               serv_send_typing(gc, args[0], (PurpleTypingState)state));
+    pc_emit("typing-result", result, NULL);
+    return TRUE;
 }
 
 static gboolean
@@ -1254,6 +1327,8 @@ static const PcCommand pc_commands[] = {
     { "buddy-subscribe", 1, pc_cmd_buddy_subscribe },
     { "auto-authorize", 1, pc_cmd_auto_authorize },
     { "xmpp-trace", 1, pc_cmd_xmpp_trace },
+    { "irc-trace", 1, pc_cmd_irc_trace },
+    { "typing", 2, pc_cmd_typing },
     { "blist-setting-bool", 3, pc_cmd_blist_setting_bool },
     { "conv-close", 1, pc_cmd_conv_close },
     { "plugin-load", 1, pc_cmd_plugin_load },
@@ -1419,6 +1494,9 @@ pc_connect_signals(void)
     purple_signal_connect(purple_accounts_get_handle(),
                           "account-authorization-requested", &pc_handle,
                           PURPLE_CALLBACK(pc_authorization_requested), NULL);
+    if (purple_find_prpl("prpl-irc") != NULL)
+        purple_signal_connect(purple_find_prpl("prpl-irc"), "irc-receiving-text", &pc_handle,
+                              PURPLE_CALLBACK(pc_irc_receiving), NULL);
     if (jabber != NULL) {
         purple_signal_connect(jabber, "jabber-receiving-xmlnode", &pc_handle,
                               PURPLE_CALLBACK(pc_jabber_receiving), NULL);
@@ -1427,9 +1505,40 @@ pc_connect_signals(void)
     }
 }
 
+/* IRC (--protocol prpl-irc): --jid is "nick@server"; the server is on
+ * 127.0.0.1 without TLS, and libpurple's flood protection (one line
+ * every 2 seconds) is off, as a loopback server needs none. */
+static void
+pc_setup_irc_account(void)
+{
+    char *nick = g_strndup(pc_opts.jid, strcspn(pc_opts.jid, "@"));
+
+    pc_account = purple_accounts_find(pc_opts.jid, "prpl-irc");
+    if (pc_account == NULL) {
+        pc_account = purple_account_new(pc_opts.jid, "prpl-irc");
+        purple_accounts_add(pc_account);
+    }
+    purple_account_set_int(pc_account, "port", pc_opts.port);
+    purple_account_set_bool(pc_account, "ssl", FALSE);
+    purple_account_set_string(pc_account, "encoding", "UTF-8");
+    purple_account_set_string(pc_account, "username", nick);
+    purple_account_set_string(pc_account, "realname", nick);
+    purple_account_set_int(pc_account, "ratelimit-interval", 0);
+    purple_account_set_int(pc_account, "ratelimit-burst", 1000);
+    if (*pc_opts.password != '\0') {
+        purple_account_set_remember_password(pc_account, TRUE);
+        purple_account_set_password(pc_account, pc_opts.password);
+    }
+    g_free(nick);
+}
+
 static void
 pc_setup_account(void)
 {
+    if (pc_is_irc()) {
+        pc_setup_irc_account();
+        return;
+    }
     pc_account = purple_accounts_find(pc_opts.jid, "prpl-jabber");
     if (pc_account == NULL) {
         pc_account = purple_account_new(pc_opts.jid, "prpl-jabber");
@@ -1463,6 +1572,8 @@ pc_parse_options(int argc, char **argv)
           "account password", "PW" },
         { "port", 0, 0, G_OPTION_ARG_INT, &pc_opts.port,
           "XMPP server port on 127.0.0.1", "N" },
+        { "protocol", 0, 0, G_OPTION_ARG_STRING, &pc_opts.protocol,
+          "prpl-jabber (default) or prpl-irc (--jid nick@server)", "ID" },
         { "log", 0, 0, G_OPTION_ARG_NONE, &pc_opts.log,
           "log IMs as text under USERDIR/logs", NULL },
         { NULL }
@@ -1570,5 +1681,6 @@ main(int argc, char **argv)
     g_free(pc_opts.userdir);
     g_free(pc_opts.jid);
     g_free(pc_opts.password);
+    g_free(pc_opts.protocol);
     return 0;
 }

@@ -302,6 +302,26 @@ def t_messages(tap):
     tap.ok(not leaks, 'no plaintext in any server store', repr(leaks))
 
 
+def t_padding(tap):
+    """Padded messages (metadata.c): potr, an OTR v2 implementation, reads
+    each exactly, and their lengths on the wire show only the bucket."""
+    ensure_private()
+    bob, alice = W.bob, W.alice
+    mark = bob.mark()
+    # 256-byte buckets: 5..251 characters share one, then 700, 1500, 2000
+    lengths = (5, 100, 251, 700, 1500, 2000)
+    texts = [('pad%d:' % n + 'z' * n)[:n] for n in lengths]
+    for text in texts:
+        alice.send(BOB, text)
+    got = [bob_recv(text)[2] for text in texts]
+    tap.is_(got, texts, 'potr (v2) reads every padded message exactly')
+    data = [r[2] for r in bob.since(mark, 'raw') if r[2].startswith('?OTR:AAID')]
+    sizes = [len(d) for d in data]
+    tap.ok(len(sizes) == len(texts) and len(set(sizes[:3])) == 1 and len(set(sizes)) == 4,
+           'v2 data messages: 5, 100 and 251 characters look the same; 4 lengths in all',
+           repr(sizes))
+
+
 def t_html(tap):
     ensure_private()
     bob, alice = W.bob, W.alice
@@ -758,6 +778,8 @@ def main():
             ('messages both ways, only OTR data on the wire', t_messages, 30),
             ('HTML in, plain text out; plain text in, escaped HTML shown',
              t_html, 30),
+            ('padded messages read exactly by potr (v2), lengths in buckets',
+             t_padding, 30),
             ('SMP asked by the plugin, shared secret: success',
              t_smp_plugin_secret_success, 30),
             ('SMP asked by the plugin, question, wrong answer: failure',
