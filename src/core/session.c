@@ -741,7 +741,14 @@ potr_session_on_hold(ConnContext *context)
         return FALSE;
     if (context->msgstate == OTRL_MSGSTATE_FINISHED)
         return md->on_hold;
-    return context->msgstate == OTRL_MSGSTATE_PLAINTEXT && md->was_private;
+    if (context->msgstate != OTRL_MSGSTATE_PLAINTEXT || !md->was_private)
+        return FALSE;
+    /* (a plaintext login beside a private one is just not private) */
+    for (ConnContext *c = context->m_context; c != NULL && c->m_context == context->m_context;
+         c = c->next)
+        if (c->msgstate == OTRL_MSGSTATE_ENCRYPTED)
+            return FALSE;
+    return TRUE;
 }
 
 static gboolean
