@@ -46,6 +46,14 @@ potr_smp_start(PurpleConversation *conv, const char *question, const char *secre
         return FALSE;
     }
     cd = potr_session_data(context);
+    /* libotr answers only what it was asked: with no request received
+     * (its state holds none of the asker's values) it would crash */
+    if (respond && (context->smstate == NULL || context->smstate->g3o == NULL
+                    || context->smstate->nextExpected != OTRL_SMP_EXPECT1)) {
+        g_set_error_literal(error, POTR_ERROR, POTR_ERROR_FAILED,
+                            _("There is no verification request to answer."));
+        return FALSE;
+    }
     if (respond) {
         potr_dialogs_smp_close(conv);
         otrl_message_respond_smp(us, &potr_ops, &opdata, context, (const unsigned char *)secret, len);
