@@ -282,8 +282,12 @@ potr_fuzz_env_pump(void)
         while (g_main_context_iteration(NULL, FALSE) && moved < 128)
             moved++;
         if (moved == 0)
-            return;
+            break;
     }
+    /* libpurple keeps every line written into a conversation: without
+     * this a long run grows until it is killed */
+    for (GList *l = purple_get_conversations(); l != NULL; l = l->next)
+        purple_conversation_clear_message_history(l->data);
 }
 
 void

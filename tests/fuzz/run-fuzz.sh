@@ -58,7 +58,8 @@ for target in "$@"; do
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
   ft=$(grep -o 'ft: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
   corp=$(grep -o 'corp: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
-  figures="${runs:-0} runs in ${took} s, coverage ${cov:-?} edges, ${ft:-?} features, corpus ${corp:-?}"
+  edges=$(sed -n 's/^INFO: Loaded 1 modules *(\([0-9]*\) inline.*/\1/p' "$log" | head -1)
+  figures="${runs:-0} runs in ${took} s, coverage ${cov:-?} of ${edges:-?} edges, ${ft:-?} features, corpus ${corp:-?}"
   if [ "$status" -eq 0 ]; then
     echo "ok $n - $target: $figures, 0 crashes"
   else
