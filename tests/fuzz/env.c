@@ -12,10 +12,11 @@
 #include <libotr/privkey.h>
 #include <libotr/instag.h>
 
-#include "../common/eventloop.h"
+#include "../unit/headless.h"
 #include "engine.h"
 
-#define FUZZ_UI "purple-otr-fuzz"
+/* the UI id potr_headless_start() gives libpurple */
+#define FUZZ_UI "purple-otr-unit"
 /* a message exchange settles in a few rounds; more means a loop */
 #define PUMP_ROUNDS 32
 
@@ -167,16 +168,8 @@ start_purple(void)
     if (userdir == NULL)
         die("no temporary folder");
     atexit(on_exit_cleanup);
-    purple_util_set_user_dir(userdir);
-    purple_debug_set_enabled(FALSE);
-    purple_eventloop_set_ui_ops(potr_test_eventloop());
-    if (!purple_core_init(FUZZ_UI))
-        die("libpurple could not start");
-    purple_set_blist(purple_blist_new());
-    purple_blist_load();
-    purple_prefs_set_string("/purple/network/stun_server", "");
-    purple_prefs_set_bool("/purple/network/auto_ip", FALSE);
-    purple_prefs_set_bool("/purple/network/map_ports", FALSE);
+    /* the unit tests' UI-less core (aborts if libpurple cannot start) */
+    potr_headless_start(userdir);
     purple_prefs_set_bool("/purple/logging/log_ims", FALSE);
     purple_prefs_set_bool("/purple/logging/log_system", FALSE);
     prpl = purple_plugin_new(TRUE, NULL);
