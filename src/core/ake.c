@@ -66,13 +66,14 @@ potr_ake_peer_may_start(PurpleAccount *account, const char *norm, const char *me
     ConnContext *master = NULL;
     PotrContextData *md = NULL;
 
-    if (!g_str_has_prefix(message, "?OTRv") && !g_str_has_prefix(message, "?OTR:AAMC")
-        && !g_str_has_prefix(message, "?OTR:AAIC"))
+    /* anywhere in the text, as libotr finds them */
+    if (strstr(message, "?OTRv") == NULL && strstr(message, "?OTR:AAMC") == NULL
+        && strstr(message, "?OTR:AAIC") == NULL)
         return TRUE;
     master = potr_session_find(account, norm, OTRL_INSTAG_MASTER, FALSE);
     if (master == NULL)
         return TRUE;   /* a first contact: libotr makes its context */
-    if (g_str_has_prefix(message, "?OTR:") && potr_session_query_pending(master))
+    if (strstr(message, "?OTR:") != NULL && potr_session_query_pending(master))
         return TRUE;   /* the answer to our own query: we asked for it */
     md = potr_session_data(master);
     if (potr_rate_allow(&md->peer_akes, POTR_PEER_AKES_PER_MINUTE))

@@ -30,8 +30,10 @@ pending_request(PurpleConversation *conv)
     for (ConnContext *c = master; c != NULL && c->m_context == master; c = c->next) {
         PotrContextData *cd = c->app_data;
 
+        /* (and libotr holds the asker's values: without them it crashes) */
         if (cd != NULL && cd->smp_pending && c->msgstate == OTRL_MSGSTATE_ENCRYPTED
-            && c->smstate != NULL && c->smstate->nextExpected == OTRL_SMP_EXPECT1)
+            && c->smstate != NULL && c->smstate->g3o != NULL
+            && c->smstate->nextExpected == OTRL_SMP_EXPECT1)
             return c;
     }
     return NULL;

@@ -200,6 +200,13 @@ class RawClient(object):
             msg.send()
         self._call(send, timeout)
 
+    def send_raw(self, xml, timeout=DEFAULT_TIMEOUT):
+        """Send XML as it is (a crafted stanza; the stream's default
+        namespace is jabber:client)."""
+        async def send():
+            self._xmpp.send_raw(xml)
+        self._call(send, timeout)
+
     def _iq(self, kind, child, to=None, timeout=DEFAULT_TIMEOUT):
         async def run():
             iq = self._xmpp.make_iq_set(ito=to) if kind == 'set' \

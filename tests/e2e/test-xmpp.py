@@ -400,6 +400,68 @@ def test_offline_whitespace_tag(tap):
             close_all(alice, bob)
 
 
+def test_offline_disguised(tap):
+    """Stored messages in which libotr would find a query or a whitespace
+    tag elsewhere than where a naive look finds it: none is answered."""
+    tag = WS_TAG_BASE + '  \t\t  \t ' + '  \t\t  \t\t'   # base, v2, v3
+    # a query the server kept for a few moments is answered on purpose
+    # (session.c): these were stored long ago
+    old = "<delay xmlns='urn:xmpp:delay' stamp='2020-01-01T00:00:00Z'/>"
+    xhtml = "<html xmlns='http://jabber.org/protocol/xhtml-im'><body xmlns='%s'>%%s</body></html>" \
+        % 'http://www.w3.org/1999/xhtml'
+    cases = [
+        ('text before the query', '<body>hello ?OTRv23?</body>' + old, None),
+        ('two whitespace tags', '<body>one%s two%s</body>' % (tag, tag), 'one two'),
+        ('a query in the second body, a decoy body first',
+         "<body xmlns='urn:example:decoy'>decoy</body><body>?OTRv23?</body>" + old, None),
+        ('a tag in the second body, a decoy body first',
+         "<body xmlns='urn:example:decoy'>decoy</body><body>tagged%s</body>" % tag, 'tagged'),
+        ('a query in the formatted part', '<body>plain</body>' + xhtml % 'x ?OTRv23?' + old,
+         'plain'),
+    ]
+    with Prosody() as server:
+        bob = raw = None
+        try:
+            bob = new_client(server, 'bob')     # OTR, policy opportunistic; offline
+            server.register('alice', 'alice-pw')
+            raw = rawxmpp.RawClient('alice', 'alice@localhost/raw', 'alice-pw', server).connect()
+            for _, inner, _ in cases:
+                raw.send_raw("<message to='bob@localhost' type='chat'>%s</message>" % inner)
+            raw.flush()
+            stored = server.archive('bob', 'offline')
+            tap.ok(len(stored) == len(cases), 'prosody keeps the %d crafted messages for bob'
+                   % len(cases), repr([m.xml for m in stored]))
+
+            mark_b = bob.mark()
+            since = raw.mark()
+            bob.login()
+            bob.flush()                 # the stored messages have been delivered
+            raw.flush()                 # and whatever bob sent is with alice
+            got = [w.text for w in bob.writes('alice@localhost', since=mark_b)
+                   if w.flags & harness.MSG_RECV]
+            for name, _, shown in cases:
+                if shown is not None:
+                    tap.ok(shown in got, '%s: bob reads "%s"' % (name, shown), repr(got))
+            tap.ok(not any('?OTR' in t or WS_TAG_BASE in t for t in got),
+                   'no query or tag is shown', repr(got))
+            tap.is_([x for x in outgoing(bob, mark_b) if '?OTR' in x], [],
+                    'bob sends no key exchange message and no query for any of them')
+            tap.is_([m.body for m in raw.messages[since:] if is_otr(m.body)], [],
+                    'alice receives no OTR message')
+            tap.ok(not bob.find('keygen', since=mark_b)
+                   and UNVERIFIED not in levels(bob, 'alice@localhost', mark_b),
+                   'no key generation, no key exchange at bob')
+
+            # control: the first of them, live, is answered
+            since = raw.mark()
+            raw.send_raw("<message to='bob@localhost/e2e' type='chat'>"
+                         "<body>hello ?OTRv23?</body></message>")
+            answer = raw.wait_message(lambda m: (m.body or '').startswith('?OTR:'), since=since)
+            tap.ok(answer, 'control: the same message live gets a key exchange answer')
+        finally:
+            close_all(bob, raw)
+
+
 # ---------------------------------------------------------------------------
 # 5. sessions follow presence
 
@@ -469,6 +531,7 @@ def main():
     tap.run('carbons', test_carbons, timeout=60)
     tap.run('offline OTR data', test_offline_otr_data, timeout=60)
     tap.run('offline whitespace tag', test_offline_whitespace_tag, timeout=60)
+    tap.run('offline OTR where libotr finds it', test_offline_disguised, timeout=60)
     tap.run('presence', test_presence, timeout=60)
     tap.done()
 
