@@ -239,83 +239,73 @@ def test_trust_command_binds(tap, server, trio):
 # ---------------------------------------------------------------------------
 # 2. presence and connection drops never lower the level
 
-def test_peer_vanishes(tap):
-    with Prosody() as server:
-        alice = bob = None
-        try:
-            server.register('alice', 'alice-pw')
-            server.register('bob', 'bob-pw')
-            server.befriend('alice', 'bob')
-            alice = new_client(server, 'alice', 'e2e')
-            bob = new_client(server, 'bob', 'e2e')
-            alice.login()
-            bob.login()
-            alice.wait_for(('buddy-signed-on', '^bob@localhost$'))
-            mark = alice.mark()
-            alice.command(B, 'otr start')
-            level(alice, B, UNVERIFIED, since=mark, timeout=40)
-            level(bob, A, UNVERIFIED, timeout=40)
-
-            mark = alice.mark()
-            bob.crash()                               # no goodbye: only presence tells
-            alice.wait_for(('buddy-signed-off', '^bob@localhost$'), since=mark)
-            level(alice, B, FINISHED, since=mark)
-            tap.ok(NOT_PRIVATE not in levels(alice, B, since=mark),
-                   'bob vanishes: the level is Finished, never Not private')
-            secret = 'typed while bob was away'
-            alice.send(B, secret)
-            tap.ok(line(alice, B, 'will be sent|not sent', since=mark),
-                   'alice is told her message waits (or was not sent)')
-            harness.settle(alice)
-            tap.is_(plaintext_on_wire(server, [alice], secret), [],
-                    'nothing alice typed left in clear (wire, archive, offline store)')
-
-            bob.start()                               # (its events start anew)
-            bob.login()
-            got = line(bob, A, re.escape(secret), timeout=40)
-            tap.ok(got, 'once bob is back and the conversation private again, it arrives')
-            tap.ok(level(alice, B, UNVERIFIED, since=mark, timeout=40),
-                   'alice is private with bob again')
-            tap.ok(not alice.find(('conv-created', None), since=mark),
-                   'the restart opened no window by itself')
-            harness.settle(alice, bob)
-            tap.is_(plaintext_on_wire(server, [alice], secret), [], 'and it went encrypted')
-        finally:
-            close_all(alice, bob)
+def with_private_buddies(func):
+    """Run func(tap, server, alice, bob): two buddies (each sees the
+    other's presence), private with each other."""
+    def run(tap):
+        with Prosody() as server:
+            alice = bob = None
+            try:
+                server.register('alice', 'alice-pw')
+                server.register('bob', 'bob-pw')
+                server.befriend('alice', 'bob')
+                alice = new_client(server, 'alice', 'e2e')
+                bob = new_client(server, 'bob', 'e2e')
+                alice.login()
+                bob.login()
+                alice.wait_for(('buddy-signed-on', '^bob@localhost$'))
+                alice.command(B, 'otr start')
+                level(alice, B, UNVERIFIED, timeout=40)
+                level(bob, A, UNVERIFIED, timeout=40)
+                func(tap, server, alice, bob)
+            finally:
+                close_all(alice, bob)
+    run.__name__ = func.__name__
+    return run
 
 
-def test_own_connection_drops(tap):
-    with Prosody() as server:
-        alice = bob = None
-        try:
-            server.register('alice', 'alice-pw')
-            server.register('bob', 'bob-pw')
-            server.befriend('alice', 'bob')
-            alice = new_client(server, 'alice', 'e2e')
-            bob = new_client(server, 'bob', 'e2e')
-            alice.login()
-            bob.login()
-            alice.wait_for(('buddy-signed-on', '^bob@localhost$'))
-            alice.command(B, 'otr start')
-            level(alice, B, UNVERIFIED, timeout=40)
-            level(bob, A, UNVERIFIED, timeout=40)
+def test_peer_vanishes(tap, server, alice, bob):
+    mark = alice.mark()
+    bob.crash()                               # no goodbye: only presence tells
+    alice.wait_for(('buddy-signed-off', '^bob@localhost$'), since=mark)
+    level(alice, B, FINISHED, since=mark)
+    tap.ok(NOT_PRIVATE not in levels(alice, B, since=mark),
+           'bob vanishes: the level is Finished, never Not private')
+    secret = 'typed while bob was away'
+    alice.send(B, secret)
+    tap.ok(line(alice, B, 'will be sent|not sent', since=mark),
+           'alice is told her message waits (or was not sent)')
+    harness.settle(alice)
+    tap.is_(plaintext_on_wire(server, [alice], secret), [],
+            'nothing alice typed left in clear (wire, archive, offline store)')
 
-            mark = alice.mark()
-            alice.call('drop')
-            alice.wait_for('signed-off', since=mark)
-            tap.ok(NOT_PRIVATE not in levels(alice, B, since=mark),
-                   "alice's connection drops: her level does not fall to Not private",
-                   repr(levels(alice, B, since=mark)))
-            alice.login()
-            secret = 'typed right after the reconnect'
-            alice.send(B, secret)
-            got = line(bob, A, re.escape(secret), timeout=40)
-            tap.ok(got, 'bob gets what alice typed right after her reconnect')
-            harness.settle(alice, bob)
-            tap.is_(plaintext_on_wire(server, [alice], secret), [],
-                    'and it never went in clear: it waited for the new private conversation')
-        finally:
-            close_all(alice, bob)
+    bob.start()                               # (its events start anew)
+    bob.login()
+    got = line(bob, A, re.escape(secret), timeout=40)
+    tap.ok(got, 'once bob is back and the conversation private again, it arrives')
+    tap.ok(level(alice, B, UNVERIFIED, since=mark, timeout=40),
+           'alice is private with bob again')
+    tap.ok(not alice.find(('conv-created', None), since=mark),
+           'the restart opened no window by itself')
+    harness.settle(alice, bob)
+    tap.is_(plaintext_on_wire(server, [alice], secret), [], 'and it went encrypted')
+
+
+def test_own_connection_drops(tap, server, alice, bob):
+    mark = alice.mark()
+    alice.call('drop')
+    alice.wait_for('signed-off', since=mark)
+    tap.ok(NOT_PRIVATE not in levels(alice, B, since=mark),
+           "alice's connection drops: her level does not fall to Not private",
+           repr(levels(alice, B, since=mark)))
+    alice.login()
+    secret = 'typed right after the reconnect'
+    alice.send(B, secret)
+    got = line(bob, A, re.escape(secret), timeout=40)
+    tap.ok(got, 'bob gets what alice typed right after her reconnect')
+    harness.settle(alice, bob)
+    tap.is_(plaintext_on_wire(server, [alice], secret), [],
+            'and it never went in clear: it waited for the new private conversation')
 
 
 # ---------------------------------------------------------------------------
@@ -528,8 +518,10 @@ def main():
         tap.skip_all('python3-slixmpp not installed')
     tap.run('trust dialog binds to the key shown', with_trio(test_trust_dialog_binds), timeout=120)
     tap.run('/otr trust binds to the key shown', with_trio(test_trust_command_binds), timeout=120)
-    tap.run('peer vanishes: Finished, held, resumed', test_peer_vanishes, timeout=120)
-    tap.run('own connection drops: nothing in clear', test_own_connection_drops, timeout=120)
+    tap.run('peer vanishes: Finished, held, resumed', with_private_buddies(test_peer_vanishes),
+            timeout=120)
+    tap.run('own connection drops: nothing in clear',
+            with_private_buddies(test_own_connection_drops), timeout=120)
     tap.run('SMP answer goes to the login that asked', with_trio(test_smp_answer_to_asker),
             timeout=120)
     tap.run('SMP protocol error aborts', with_trio(test_smp_cheat_aborts), timeout=120)
