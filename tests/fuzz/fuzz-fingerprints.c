@@ -70,6 +70,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         compare(ours, theirs);
     }
     g_clear_error(&error);
+    potr_store_release(ours);   /* what the store remembers of this userstate */
     otrl_userstate_free(ours);
     otrl_userstate_free(theirs);
     return 0;
