@@ -50,7 +50,8 @@ for target in "$@"; do
     ASAN_OPTIONS=detect_leaks=0 \
     timeout $((seconds + 120)) "$build/$target" -max_total_time="$seconds" -timeout=20 \
       -detect_leaks=0 -rss_limit_mb=6144 -print_final_stats=1 \
-      -artifact_prefix="$build/crashes/$target-" ${dict:+-dict="$src/$dict"} "$@" >"$log" 2>&1
+      -artifact_prefix="$build/crashes/$target-" ${dict:+-dict="$src/$dict"} \
+      ${FUZZ_SEED:+-seed="$FUZZ_SEED"} "$@" >"$log" 2>&1
     status=$?
   else
     cp "$log.replay" "$log"
