@@ -420,6 +420,15 @@ def check_plural_forms(path):
     return problems
 
 
+def check_linguas(files):
+    with open(os.path.join(PODIR, 'LINGUAS'), encoding='utf-8') as f:
+        listed = {w for l in f if not l.startswith('#') for w in l.split()}
+    present = {lang_of(p) for p in files}
+    return (['po/%s.po is not in po/LINGUAS' % l for l in sorted(present - listed)] +
+            ['po/LINGUAS lists %s, but po/%s.po is not there' % (l, l)
+             for l in sorted(listed - present)])
+
+
 def makevars_options():
     with open(os.path.join(PODIR, 'Makevars'), encoding='utf-8') as f:
         text = f.read().replace('\\\n', ' ')
@@ -593,6 +602,9 @@ def main(argv):
             table = check_groups_against(pot)
             tap.ok(table == [], 'the accelerator groups cover every string with an '
                    'accelerator, and only strings of the .pot', table)
+            listed = check_linguas(files)
+            tap.ok(listed == [], 'po/LINGUAS lists every po/*.po and only those (make '
+                   'update-po merges, make install installs, only what it lists)', listed)
             english = check_accelerators(lambda s: s, ENGLISH_CLASHES)
             tap.ok(english == [], 'the English accelerators are unique in each group '
                    '(but for %d known clashes)' % len(ENGLISH_CLASHES),
