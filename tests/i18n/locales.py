@@ -86,9 +86,15 @@ class LanguageEnv(object):
         old = os.environ.get('LD_PRELOAD')
         if old:
             pre.append(old)
-        return {'POTR_LOCALEDIR': self.dir, 'LD_PRELOAD': ':'.join(pre),
+        env = {}
+        if os.environ.get('POTR_ASAN'):
+            # an instrumented client wants its runtime first; the shim is
+            # plain C and needs none
+            env['ASAN_OPTIONS'] = (os.environ.get('ASAN_OPTIONS', 'detect_leaks=0') +
+                                   ':verify_asan_link_order=0')
+        return dict(env, **{'POTR_LOCALEDIR': self.dir, 'LD_PRELOAD': ':'.join(pre),
                 'LANGUAGE': self.lang, 'LC_ALL': self.loc, 'LANG': self.loc,
-                'PURPLE_CLIENT_LOCALE': '1'}
+                'PURPLE_CLIENT_LOCALE': '1'})
 
     def gettext(self, msgid, form=0):
         """The translation of MSGID in po/LANG.po (KeyError if it has none)."""

@@ -618,6 +618,8 @@ def main(argv):
                 tap.ok(problems == [], '%s: %s' % (lang_of(path), name), problems)
         if len(argv) == 1:
             good = [p for p in files if all(v == [] for v in check_one(p, pot)[0].values())]
+            # German first: its strings are known to fit the breakers
+            good.sort(key=lambda p: lang_of(p) != 'de')
             if good:
                 self_test(tap, good[0], pot, tmpdir)
             else:
