@@ -173,7 +173,7 @@ def read_po(path):
             seen_entry = True
             m = re.match(r'(msgctxt|msgid_plural|msgid|msgstr(?:\[(\d+)\])?)\s+(".*")$', line)
             if m:
-                word, idx, val = m.group(1), m.group(2), _unquote(m.group(3))
+                word, val = m.group(1), _unquote(m.group(3))
                 if word == 'msgctxt':
                     key = 'ctxt'
                     cur['ctxt'] = val
@@ -389,6 +389,69 @@ def check_glossary(path):
             if not re.search(r'(^|[\s,;])%s\s*=' % re.escape(t), gl)]
 
 
+# where the English says a glossary term (any form of it)
+TERM_RX = {'private': r'\b[Pp]rivate', 'unverified': r'\b[Uu]nverified',
+           'fingerprint': r'\b[Ff]ingerprint', 'verify': r'\b[Vv]erif',
+           'policy': r'\b[Pp]olic', 'key': r'\b[Kk]eys?\b'}
+LEVEL_NAMES = ('Not private', 'Unverified', 'Private', 'Finished')
+QUOTES = '"\'„“”«»‚‘’「」'
+
+
+def glossary(path, raw=False):
+    """The glossary's entries, {English term: translation} (terms as
+    written, so "Private" and "private" differ); raw: with what follows
+    the translation in parentheses."""
+    head, _ = read_po(path)
+    text = ' '.join(l.lstrip('#').strip() for l in head)
+    if 'Glossary:' not in text:
+        return {}
+    out = {}
+    for part in re.split(r'[,;]', text.split('Glossary:', 1)[1]):
+        if '=' in part:
+            term, value = part.split('=', 1)
+            if not raw:
+                value = re.sub(r'\(.*', '', value)
+            value = value.strip().rstrip('.').strip(QUOTES + ' ')
+            out.setdefault(term.strip(), value)
+    return out
+
+
+def check_level_names(path):
+    """The four level names are shown as the glossary says: the same
+    short word in the status lines, the button and the menus."""
+    terms = glossary(path)
+    _, entries = read_po(path)
+    table = {e['id']: e['strs'][0] for e in messages(entries) if e['strs']}
+    return ['"%s" is translated "%s", the glossary says "%s"' % (n, table.get(n), terms[n])
+            for n in LEVEL_NAMES if n in terms and table.get(n) and table[n] != terms[n]]
+
+
+def glossary_report(path):
+    """How many messages with a glossary term lack the term's translation
+    (the beginning of one of its words, as languages inflect; words in
+    parentheses count too, e.g. "verify = לאמת (noun: אימות)"):
+    printed for the translator, not a failure (a sentence may rightly say
+    it another way)."""
+    terms = glossary(path, raw=True)
+    _, entries = read_po(path)
+    out = []
+    for term in GLOSSARY_TERMS:
+        value = terms.get(term, '')
+        words = [w for w in re.split(r'[\s/()]+', value)
+                 if w and not w.endswith(':')]
+        if not words:
+            continue
+        stems = [w.casefold()[:max(3, -(-len(w) * 3 // 5))] for w in words]
+        rx = re.compile(TERM_RX[term])
+        # commands and their arguments stay English (/otr policy, FINGERPRINT)
+        hits = [e for e in messages(entries)
+                if rx.search(re.sub(r'/otr( [a-z]+)+', '', e['id'])) and e['strs'] and e['strs'][0]]
+        lacking = [e['id'] for e in hits if not any(st in e['strs'][0].casefold() for st in stems)]
+        out.append('%s "%s": %d/%d' % (term, re.sub(r'\s*\(.*', '', value),
+                                        len(hits) - len(lacking), len(hits)))
+    return '%s glossary use: %s' % (lang_of(path), '; '.join(out))
+
+
 def check_plural_forms(path):
     _, entries = read_po(path)
     value = header_field(entries, 'Plural-Forms')
@@ -478,6 +541,7 @@ def check_one(path, pot):
     results['every {placeholder} kept'] = check_placeholders(path)
     results['accelerators unique in each menu and dialog'] = check_po_accelerators(path)
     results['glossary at the top'] = check_glossary(path)
+    results['level names as the glossary says'] = check_level_names(path)
     results['Plural-Forms right for the language'] = check_plural_forms(path)
     pct = 100.0 * done / total if total else 0.0
     line = '%s: %d/%d translated (%.1f%%); msgfmt: %s' % (lang_of(path), done, total, pct, stats)
@@ -544,6 +608,10 @@ def _break_untranslated(text):
     return re.sub(r'(msgid "Private"\nmsgstr )"[^"]*"', r'\1""', text, count=1)
 
 
+def _break_level(text):
+    return re.sub(r'(msgid "Finished"\nmsgstr ")', r'\1X', text, count=1)
+
+
 BREAKS = [
     ('every {placeholder} kept', 'a {buddy} renamed', _break_placeholder),
     ('complete (no untranslated, no fuzzy)', 'a message marked fuzzy', _break_fuzzy),
@@ -551,6 +619,7 @@ BREAKS = [
     ('accelerators unique in each menu and dialog', 'two items of the conversation menu '
      'on one key', _break_accelerator),
     ('glossary at the top', 'the glossary removed', _break_glossary),
+    ('level names as the glossary says', '"Finished" not as in the glossary', _break_level),
     ('Plural-Forms right for the language', 'plural=(n > 1)', _break_plural),
 ]
 
@@ -614,6 +683,7 @@ def main(argv):
             results, line = check_one(path, pot)
             summary.append(line)
             tap.diag(line)
+            tap.diag(glossary_report(path))
             for name, problems in results.items():
                 tap.ok(problems == [], '%s: %s' % (lang_of(path), name), problems)
         if len(argv) == 1:
