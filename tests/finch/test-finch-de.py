@@ -18,7 +18,6 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'e2e'))
 sys.path.insert(0, os.path.join(HERE, '..', 'i18n'))
-import harness  # noqa: E402
 from harness import Client, Prosody, Tap  # noqa: E402
 import locales  # noqa: E402
 

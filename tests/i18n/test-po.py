@@ -428,8 +428,8 @@ def check_level_names(path):
 
 def glossary_report(path):
     """How many messages with a glossary term lack the term's translation
-    (the beginning of one of its words, as languages inflect; words in
-    parentheses count too, e.g. "verify = לאמת (noun: אימות)"):
+    (the beginning of one of its words, as languages inflect; other forms
+    may follow in parentheses: "verify = לאמת (forms: אימות/מאומת)"):
     printed for the translator, not a failure (a sentence may rightly say
     it another way)."""
     terms = glossary(path, raw=True)
@@ -437,8 +437,9 @@ def glossary_report(path):
     out = []
     for term in GLOSSARY_TERMS:
         value = terms.get(term, '')
-        words = [w for w in re.split(r'[\s/()]+', value)
-                 if w and not w.endswith(':')]
+        forms = re.search(r'\(forms:\s*([^)]*)', value)
+        words = [w for w in re.split(r'[\s/]+', re.sub(r'\s*\(.*', '', value)) +
+                 (re.split(r'[\s/]+', forms.group(1)) if forms else []) if w]
         if not words:
             continue
         stems = [w.casefold()[:max(3, -(-len(w) * 3 // 5))] for w in words]
