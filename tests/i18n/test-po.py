@@ -609,11 +609,18 @@ def _break_untranslated(text):
     return re.sub(r'(msgid "Private"\nmsgstr )"[^"]*"', r'\1""', text, count=1)
 
 
+def _break_format(text):
+    # a %s of a c-format msgstr becomes %d: msgfmt -c refuses it
+    return re.sub(r'(#, c-format\n(?:#.*\n)*msgid "[^"]*%s[^"]*"\nmsgstr "[^"%]*)%s', r'\1%d',
+                  text, count=1)
+
+
 def _break_level(text):
     return re.sub(r'(msgid "Finished"\nmsgstr ")', r'\1X', text, count=1)
 
 
 BREAKS = [
+    ('compiles with msgfmt -c', 'a %s turned into %d', _break_format),
     ('every {placeholder} kept', 'a {buddy} renamed', _break_placeholder),
     ('complete (no untranslated, no fuzzy)', 'a message marked fuzzy', _break_fuzzy),
     ('complete (no untranslated, no fuzzy)', '"Private" untranslated', _break_untranslated),
