@@ -81,6 +81,8 @@ class Finch(object):
         self.status_file = os.path.join(self.dir, 'finch.status')
         self.pane_pid = None
         self.last = ''
+        # VAR=value words added last to Finch's environment (a language)
+        self.extra_env = []
         plugin_dir = os.path.join(self.config, 'plugins')
         os.makedirs(plugin_dir)
         os.makedirs(os.path.join(self.dir, 'home'))
@@ -109,7 +111,7 @@ class Finch(object):
                'XDG_DATA_HOME=' + home, 'XDG_CACHE_HOME=' + home,
                'DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent/potr-finch',
                'DBUS_SYSTEM_BUS_ADDRESS=unix:path=/nonexistent/potr-finch',
-               'PULSE_SERVER=unix:/nonexistent/potr-finch']
+               'PULSE_SERVER=unix:/nonexistent/potr-finch'] + self.extra_env
         # the shell keeps Finch's exit status (128 + N for signal N)
         command = 'env -u DISPLAY %s %s --config=%s 2>%s; echo $? >%s' % (
             ' '.join(env), FINCH, self.config,

@@ -198,6 +198,8 @@ class Pidgin(object):
         self._answers = queue.Queue()
         self._reader = None
         self._to_probe = None
+        # variables set last in Pidgin's environment (a language)
+        self.extra_env = {}
         os.makedirs(os.path.join(self.config, 'plugins'), mode=0o700)
         os.makedirs(self.home, mode=0o700)
         self._write_config(jid, password, port, buddies, alias)
@@ -242,6 +244,7 @@ class Pidgin(object):
             'DBUS_SYSTEM_BUS_ADDRESS': 'unix:path=/nonexistent/potr-pidgin',
             'POTR_PROBE_IN': str(to_probe_r),
             'POTR_PROBE_OUT': str(from_probe_w)})
+        env.update(self.extra_env)
 
         log = open(self.log_path, 'wb')
         # POTR_PIDGIN_WRAPPER, e.g. "gdb -batch -ex run -ex bt --args"

@@ -874,6 +874,37 @@ cmd_shot(char **args)
         g_object_unref(pixbuf);
 }
 
+/* geometry WINDOW WIDGET: how GTK lays WIDGET out, for the right-to-left
+ * checks: its resolved text direction ("rtl" or "ltr"), then x, width of
+ * its allocation and x, width of its parent's, both in the coordinates of
+ * the toplevel (so they compare across containers). */
+static void
+cmd_geometry(char **args)
+{
+    GtkWidget *window = args[1] != NULL ? find_window(args[1]) : NULL;
+    GtkWidget *w = window != NULL && args[2] != NULL ? find_named(window, args[2]) : NULL;
+    GtkWidget *parent = w != NULL ? gtk_widget_get_parent(w) : NULL;
+    GtkWidget *top = w != NULL ? gtk_widget_get_toplevel(w) : NULL;
+    GPtrArray *fields = g_ptr_array_new_with_free_func(g_free);
+    int x = 0, y = 0, px = 0, py = 0;
+
+    settle();
+    if (w == NULL || parent == NULL || !gtk_widget_get_mapped(w) ||
+        !gtk_widget_translate_coordinates(w, top, 0, 0, &x, &y) ||
+        !gtk_widget_translate_coordinates(parent, top, 0, 0, &px, &py)) {
+        answer1(FALSE, window == NULL ? "no such window" : "no such widget, or not shown");
+        g_ptr_array_free(fields, TRUE);
+        return;
+    }
+    g_ptr_array_add(fields, g_strdup(gtk_widget_get_direction(w) == GTK_TEXT_DIR_RTL ? "rtl" : "ltr"));
+    g_ptr_array_add(fields, g_strdup_printf("%d", x));
+    g_ptr_array_add(fields, g_strdup_printf("%d", w->allocation.width));
+    g_ptr_array_add(fields, g_strdup_printf("%d", px));
+    g_ptr_array_add(fields, g_strdup_printf("%d", parent->allocation.width));
+    answer(TRUE, fields);
+    g_ptr_array_free(fields, TRUE);
+}
+
 static void
 cmd_windows(void)
 {
@@ -961,6 +992,8 @@ dispatch(char **args)
         cmd_shot(args);
     else if (g_strcmp0(cmd, "windows") == 0)
         cmd_windows();
+    else if (g_strcmp0(cmd, "geometry") == 0)
+        cmd_geometry(args);
     else if (g_strcmp0(cmd, "quit") == 0) {
         answer1(TRUE, NULL);
         /* libpurple's own callback: quitting unloads (and unmaps) this
