@@ -12,15 +12,7 @@
 
 #include "potr.h"
 
-/* Start the engine for PLUGIN (the core plugin): checks libotr's version,
- * reads the files, registers signals, hooks and commands. Returns FALSE
- * with ERROR set if the engine cannot run (libotr mismatch, pidgin-otr
- * loaded); nothing is left registered then. */
-gboolean potr_core_start(PurplePlugin *plugin, GError **error);
-
-/* Stop the engine: ends every private conversation (telling each peer),
- * cancels key generations, frees everything. Safe to call twice. */
-void potr_core_stop(void);
+/* potr_core_start and potr_core_stop: public, in potr.h. */
 
 /* The process's one user state; NULL when the core is not running. */
 OtrlUserState potr_core_userstate(void);
