@@ -11,11 +11,12 @@
 
 #include "engine.h"
 #include "session.h"
+#include "peer.h"
 
-/* potr_session_key() -> time (time_t) we last sent a D-H commit to that
+/* potr_peer_key() -> time (time_t) we last sent a D-H commit to that
  * buddy, while the exchange it began is not finished */
 static GHashTable *commits_sent = NULL;
-/* potr_session_key() -> source id of the check that a started key exchange
+/* potr_peer_key() -> source id of the check that a started key exchange
  * ended, and -> how many times it was started again */
 static GHashTable *ake_checks = NULL;
 static GHashTable *ake_tries = NULL;
@@ -31,7 +32,7 @@ static GHashTable *ake_tries = NULL;
 #define POTR_COMMIT_FRESH_SECONDS 30
 
 gboolean
-potr_ake_crossing_loser(PurpleAccount *account, const char *norm, const char *message)
+potr_ake_our_commit_wins(PurpleAccount *account, const char *norm, const char *message)
 {
     char *key = NULL;
     char *own = NULL;
@@ -40,12 +41,12 @@ potr_ake_crossing_loser(PurpleAccount *account, const char *norm, const char *me
 
     if (commits_sent == NULL || !g_str_has_prefix(message, "?OTR:AAMC"))
         return FALSE;   /* v2 commits meet in one context: libotr decides */
-    key = potr_session_key(account, norm);
+    key = potr_peer_key(account, norm);
     sent = g_hash_table_lookup(commits_sent, key);
     g_free(key);
     if (sent == NULL || time(NULL) - (time_t)GPOINTER_TO_SIZE(sent) > POTR_COMMIT_FRESH_SECONDS)
         return FALSE;
-    own = potr_core_normalize(account, purple_account_get_username(account));
+    own = potr_peer_normalize(account, purple_account_get_username(account));
     ours_wins = strcmp(own, norm) < 0;
     g_free(own);
     return ours_wins;
@@ -90,18 +91,18 @@ void
 potr_ake_commit_sent(PurpleAccount *account, const char *who)
 {
     if (commits_sent != NULL)
-        g_hash_table_insert(commits_sent, potr_session_key(account, who), GSIZE_TO_POINTER((gsize)time(NULL)));
+        g_hash_table_insert(commits_sent, potr_peer_key(account, who), GSIZE_TO_POINTER((gsize)time(NULL)));
 }
 
 static void
 forget_commit(ConnContext *context)
 {
-    PurpleAccount *account = potr_core_find_account(context->accountname, context->protocol);
+    PurpleAccount *account = potr_peer_find_account(context->accountname, context->protocol);
     char *key = NULL;
 
     if (account == NULL || commits_sent == NULL)
         return;
-    key = potr_session_key(account, context->username);
+    key = potr_peer_key(account, context->username);
     g_hash_table_remove(commits_sent, key);
     g_free(key);
 }
@@ -173,14 +174,14 @@ ake_check_due(gpointer data)
 static void
 unwatch_ake(ConnContext *context)
 {
-    PurpleAccount *account = potr_core_find_account(context->accountname, context->protocol);
+    PurpleAccount *account = potr_peer_find_account(context->accountname, context->protocol);
     char *key = NULL;
     gpointer stored = NULL;
     gpointer source = NULL;
 
     if (account == NULL || ake_checks == NULL)
         return;
-    key = potr_session_key(account, context->username);
+    key = potr_peer_key(account, context->username);
     if (g_hash_table_steal_extended(ake_checks, key, &stored, &source)) {
         g_source_remove(GPOINTER_TO_UINT(source));
         g_free(stored);
@@ -191,7 +192,7 @@ unwatch_ake(ConnContext *context)
 void
 potr_ake_watch(PurpleAccount *account, const char *who)
 {
-    char *key = potr_session_key(account, who);
+    char *key = potr_peer_key(account, who);
     guint source = GPOINTER_TO_UINT(g_hash_table_lookup(ake_checks, key));
 
     if (source != 0)
@@ -225,7 +226,7 @@ potr_ake_settled(ConnContext *context)
 void
 potr_ake_reset_tries(PurpleAccount *account, const char *who)
 {
-    char *key = potr_session_key(account, who);
+    char *key = potr_peer_key(account, who);
 
     if (ake_tries != NULL)
         g_hash_table_remove(ake_tries, key);

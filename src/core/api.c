@@ -9,6 +9,7 @@
 #include "engine.h"
 #include "session.h"
 #include "smp.h"
+#include "peer.h"
 
 static void apply_trust(ConnContext *master, Fingerprint *fp, gboolean trusted);
 
@@ -258,7 +259,7 @@ potr_conv_trust_fingerprint(PurpleConversation *conv, const char *fingerprint, g
                             _("This is not a fingerprint (40 hexadecimal digits)."));
         return FALSE;
     }
-    fp.buddy = potr_core_normalize(account, purple_conversation_get_name(conv));
+    fp.buddy = potr_peer_normalize(account, purple_conversation_get_name(conv));
     fp.account = (char *)purple_account_get_username(account);
     fp.protocol = (char *)purple_account_get_protocol_id(account);
     found = find_fingerprint(&fp, &master, error);

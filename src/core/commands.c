@@ -13,6 +13,7 @@
 #include "session.h"
 #include "secret.h"
 #include "smp.h"
+#include "peer.h"
 
 /* Longest argument line accepted (bytes); longer input is refused. */
 #define POTR_MAX_COMMAND 4096
@@ -220,7 +221,7 @@ cmd_forget(PurpleConversation *conv, const char *rest)
             PURPLE_MESSAGE_ERROR);
         return;
     }
-    fp.buddy = potr_core_normalize(account, purple_conversation_get_name(conv));
+    fp.buddy = potr_peer_normalize(account, purple_conversation_get_name(conv));
     fp.account = (char *)purple_account_get_username(account);
     fp.protocol = (char *)purple_account_get_protocol_id(account);
     if (potr_fingerprint_forget(&fp, &error)) {

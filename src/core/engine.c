@@ -16,6 +16,7 @@
 #include "session.h"
 #include "store.h"
 #include "xmpp.h"
+#include "peer.h"
 
 /* Why one state for the whole process: libotr keeps keys, contexts and
  * fingerprints in an OtrlUserState; two of them would answer the same
@@ -80,24 +81,6 @@ potr_level_name(PotrLevel level)
     default:
         return _("Not private");
     }
-}
-
-PurpleAccount *
-potr_core_find_account(const char *accountname, const char *protocol)
-{
-    if (accountname == NULL || protocol == NULL)
-        return NULL;
-    return purple_accounts_find(accountname, protocol);
-}
-
-char *
-potr_core_normalize(PurpleAccount *account, const char *who)
-{
-    const char *norm = NULL;
-
-    g_return_val_if_fail(who != NULL, NULL);
-    norm = purple_normalize(account, who);
-    return g_strdup(norm != NULL ? norm : who);
 }
 
 /* Tell the user about a file problem, in the UI's way (a dialog in

@@ -41,13 +41,6 @@ void potr_core_refresh_trust(void);
  * callbacks (libotr may hold a key that a re-read frees). */
 void potr_core_refresh_files(void);
 
-/* Account from libotr's ACCOUNTNAME/PROTOCOL pair, or NULL. */
-PurpleAccount *potr_core_find_account(const char *accountname, const char *protocol);
-
-/* Normalised buddy name (newly allocated), as used for context usernames
- * and in otr.fingerprints: purple_normalize() of WHO for ACCOUNT. */
-char *potr_core_normalize(PurpleAccount *account, const char *who);
-
 /* Emit "level-changed" for CONV (if the level really changed since the
  * last emission for it). */
 void potr_core_emit_level(PurpleConversation *conv);

@@ -12,13 +12,14 @@
 #include "engine.h"
 #include "secret.h"
 #include "session.h"
+#include "peer.h"
 
 /* Messages held for one buddy at the most; the user is told beyond. */
 #define POTR_MAX_HELD 100
 
-/* potr_session_key() -> GQueue of char* (HTML typed by the user) */
+/* potr_peer_key() -> GQueue of char* (HTML typed by the user) */
 static GHashTable *held = NULL;
-/* potr_session_key()s whose messages are sent on the next idle, and that idle */
+/* potr_peer_key()s whose messages are sent on the next idle, and that idle */
 static GHashTable *flush_pending = NULL;
 static guint flush_source = 0;
 
@@ -32,7 +33,7 @@ free_queue(gpointer queue)
 static GQueue *
 held_queue(PurpleAccount *account, const char *who, gboolean create)
 {
-    char *key = potr_session_key(account, who);
+    char *key = potr_peer_key(account, who);
     GQueue *queue = g_hash_table_lookup(held, key);
 
     if (queue == NULL && create) {
@@ -103,7 +104,7 @@ potr_held_add(PurpleAccount *account, const char *who, char **message)
 static void
 flush_held(ConnContext *context)
 {
-    PurpleAccount *account = potr_core_find_account(context->accountname, context->protocol);
+    PurpleAccount *account = potr_peer_find_account(context->accountname, context->protocol);
     PurpleConversation *conv = potr_session_conv(context, TRUE);
     GQueue *queue = NULL;
     guint sent = 0;
@@ -158,11 +159,11 @@ flush_later(gpointer data)
 void
 potr_held_flush_soon(ConnContext *context)
 {
-    PurpleAccount *account = potr_core_find_account(context->accountname, context->protocol);
+    PurpleAccount *account = potr_peer_find_account(context->accountname, context->protocol);
 
     if (account == NULL || potr_held_count(account, context->username) == 0)
         return;
-    g_hash_table_add(flush_pending, potr_session_key(account, context->username));
+    g_hash_table_add(flush_pending, potr_peer_key(account, context->username));
     if (flush_source == 0)
         flush_source = g_idle_add(flush_later, NULL);
 }
@@ -175,21 +176,18 @@ potr_held_drop(PurpleAccount *account)
     GHashTableIter iter;
     gpointer key = NULL;
     gpointer value = NULL;
-    char *prefix = account != NULL ? g_strdup_printf("%s\n%s", purple_account_get_protocol_id(account),
-                                    purple_account_get_username(account)) : NULL;
 
     g_hash_table_iter_init(&iter, held);
     while (g_hash_table_iter_next(&iter, &key, &value)) {
-        char **parts = NULL;
+        const char *buddy = potr_peer_key_buddy(key, account);
         guint count = g_queue_get_length(value);
 
-        if (prefix != NULL && !(g_str_has_prefix(key, prefix) && ((char *)key)[strlen(prefix)] == '\n'))
-            continue;
-        parts = g_strsplit(key, "\n", 3);
-        if (count > 0 && g_strv_length(parts) == 3) {
-            PurpleAccount *owner = purple_accounts_find(parts[1], parts[0]);
+        if (account != NULL && buddy == NULL)
+            continue;   /* another account's */
+        if (count > 0 && buddy != NULL) {
+            PurpleAccount *owner = potr_peer_key_account(key);
             PurpleConversation *conv = owner != NULL
-                ? purple_find_conversation_with_account(PURPLE_CONV_TYPE_IM, parts[2], owner) : NULL;
+                ? purple_find_conversation_with_account(PURPLE_CONV_TYPE_IM, buddy, owner) : NULL;
             char *line = g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "%u message waiting for the private conversation was NOT sent.",
                                                   "%u messages waiting for the private conversation were NOT sent.",
                                                   count), count);
@@ -199,10 +197,8 @@ potr_held_drop(PurpleAccount *account)
                 purple_debug_warning("purple-otr", "%u held messages dropped\n", count);
             g_free(line);
         }
-        g_strfreev(parts);
         g_hash_table_iter_remove(&iter);
     }
-    g_free(prefix);
 }
 
 

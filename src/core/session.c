@@ -21,6 +21,7 @@
 #include "metadata.h"
 #include "secret.h"
 #include "smp.h"
+#include "peer.h"
 
 /* Seconds during which an identical status line is not repeated. */
 #define POTR_DEDUPE_SECONDS 10
@@ -37,23 +38,6 @@ static GHashTable *key_waiters = NULL;
 /* PurpleConversation* -> ConvData */
 static GHashTable *conv_data = NULL;
 static void *session_handle = NULL;
-
-char *
-potr_session_key(PurpleAccount *account, const char *who)
-{
-    char *norm = potr_core_normalize(account, who);
-    char *key = g_strdup_printf("%s\n%s\n%s", purple_account_get_protocol_id(account),
-                                purple_account_get_username(account), norm);
-    g_free(norm);
-    return key;
-}
-
-static char *
-account_key(PurpleAccount *account)
-{
-    return g_strdup_printf("%s\n%s", purple_account_get_protocol_id(account),
-                           purple_account_get_username(account));
-}
 
 static void
 free_conv_data(gpointer data)
@@ -106,7 +90,7 @@ potr_session_find(PurpleAccount *account, const char *who, otrl_instag_t instanc
 
     if (us == NULL || account == NULL || who == NULL)
         return NULL;
-    norm = potr_core_normalize(account, who);
+    norm = potr_peer_normalize(account, who);
     context = otrl_context_find(us, norm, purple_account_get_username(account),
                                 purple_account_get_protocol_id(account), instance,
                                 add ? 1 : 0, NULL, NULL, NULL);
@@ -168,7 +152,7 @@ potr_session_conv(ConnContext *context, gboolean create)
 
     if (context == NULL)
         return NULL;
-    account = potr_core_find_account(context->accountname, context->protocol);
+    account = potr_peer_find_account(context->accountname, context->protocol);
     if (account == NULL)
         return NULL;
     conv = purple_find_conversation_with_account(PURPLE_CONV_TYPE_IM, context->username, account);
@@ -298,7 +282,7 @@ potr_session_encrypt(PurpleAccount *account, const char *who, otrl_instag_t inst
      * ignores it outside a private conversation */
     PotrOpData opdata = { .account = account, .peer = who, .padding = potr_metadata_padding_new() };
     ConnContext *context = NULL;
-    char *norm = potr_core_normalize(account, who);
+    char *norm = potr_peer_normalize(account, who);
     char *otr = NULL;
     gcry_error_t err = 0;
     gboolean ok = FALSE;
@@ -522,7 +506,7 @@ on_receiving_im(PurpleAccount *account, char **who, char **message, PurpleConver
     if (us == NULL || who == NULL || *who == NULL || message == NULL || *message == NULL)
         return FALSE;
     opdata.peer = *who;
-    norm = potr_core_normalize(account, *who);
+    norm = potr_peer_normalize(account, *who);
     opdata.v3_data = g_str_has_prefix(*message, "?OTR:AAMD");
     if (potr_xmpp_take_delayed(account, *who, &age) && !fresh_query(*message, age)) {
         if (!stored_readable(account, *who, *message)) {
@@ -537,7 +521,7 @@ on_receiving_im(PurpleAccount *account, char **who, char **message, PurpleConver
         g_free(norm);
         return FALSE;
     }
-    if (!opdata.quiet && potr_ake_crossing_loser(account, norm, *message)) {
+    if (!opdata.quiet && potr_ake_our_commit_wins(account, norm, *message)) {
         purple_debug_info("purple-otr", "crossing key exchange: ours goes on\n");
         g_clear_pointer(message, g_free);
         g_free(norm);
@@ -845,7 +829,7 @@ potr_session_end(PurpleAccount *account, const char *who)
         was_private = was_private || c->msgstate != OTRL_MSGSTATE_PLAINTEXT;
         potr_smp_forget_request(c);
     }
-    norm = potr_core_normalize(account, who);
+    norm = potr_peer_normalize(account, who);
     otrl_message_disconnect_all_instances(us, &potr_ops, &opdata, purple_account_get_username(account),
                                           purple_account_get_protocol_id(account), norm);
     g_free(norm);
@@ -857,7 +841,7 @@ void
 potr_session_end_all(PurpleAccount *account)
 {
     OtrlUserState us = potr_core_userstate();
-    GHashTable *peers = NULL;   /* potr_session_key() -> account, each peer once */
+    GHashTable *peers = NULL;   /* potr_peer_key() -> account, each peer once */
     GHashTableIter iter;
     gpointer key = NULL;
     gpointer owner = NULL;
@@ -872,13 +856,13 @@ potr_session_end_all(PurpleAccount *account)
 
         if (c->msgstate == OTRL_MSGSTATE_PLAINTEXT)
             continue;
-        a = potr_core_find_account(c->accountname, c->protocol);
+        a = potr_peer_find_account(c->accountname, c->protocol);
         if (a != NULL && (account == NULL || a == account))
-            g_hash_table_insert(peers, potr_session_key(a, c->username), a);
+            g_hash_table_insert(peers, potr_peer_key(a, c->username), a);
     }
     g_hash_table_iter_init(&iter, peers);
     while (g_hash_table_iter_next(&iter, &key, &owner))
-        potr_session_end(owner, strrchr(key, '\n') + 1);
+        potr_session_end(owner, potr_peer_key_buddy(key, owner));
     g_hash_table_destroy(peers);
 }
 
@@ -886,7 +870,7 @@ static void
 on_keygen_done(const char *accountname, const char *protocol, gboolean ok,
                const GError *error, gpointer user_data)
 {
-    PurpleAccount *account = potr_core_find_account(accountname, protocol);
+    PurpleAccount *account = potr_peer_find_account(accountname, protocol);
 
     if (account == NULL)
         return;
@@ -914,7 +898,7 @@ void
 potr_session_need_key(PurpleAccount *account, const char *peer)
 {
     GHashTable *waiting = NULL;
-    char *key = account_key(account);
+    char *key = potr_peer_account_key(account);
     GError *error = NULL;
     gboolean running = potr_key_generating(account);
 
@@ -941,7 +925,7 @@ potr_session_need_key(PurpleAccount *account, const char *peer)
 void
 potr_session_key_done(PurpleAccount *account, gboolean ok)
 {
-    char *key = account_key(account);
+    char *key = potr_peer_account_key(account);
     GHashTable *waiting = NULL;
     GList *peers = NULL;
 

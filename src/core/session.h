@@ -109,10 +109,6 @@ void potr_session_tell_not_private(ConnContext *context, const void *opdata);
  * to clear), save it at once and tell the user. */
 void potr_session_set_trust(ConnContext *context, const char *trust);
 
-/* The key of WHO on ACCOUNT in the core's tables:
- * "protocol\naccount\nnormalised buddy", newly allocated. */
-char *potr_session_key(PurpleAccount *account, const char *who);
-
 /* Send an OTR query to WHO now (no retry bookkeeping reset; see
  * potr_session_start). */
 void potr_session_query(PurpleAccount *account, const char *who);

@@ -14,6 +14,7 @@
 #include "ops.h"
 #include "events.h"
 #include "session.h"
+#include "peer.h"
 
 /* The instance of CONV's peer whose verification request is pending, or
  * NULL. Why not the conversation's current instance: another login of the
@@ -209,7 +210,7 @@ smp_outcome(ConnContext *context, int smp_event)
 static void
 abort_broken(ConnContext *context)
 {
-    PurpleAccount *account = potr_core_find_account(context->accountname, context->protocol);
+    PurpleAccount *account = potr_peer_find_account(context->accountname, context->protocol);
     PotrOpData opdata = { .account = account, .peer = potr_session_address(context) };
 
     if (account != NULL && context->msgstate == OTRL_MSGSTATE_ENCRYPTED)
@@ -232,7 +233,7 @@ smp_flood(ConnContext *context)
 
     if (potr_rate_allow(&md->peer_smps, POTR_PEER_SMPS_PER_MINUTE))
         return FALSE;
-    account = potr_core_find_account(context->accountname, context->protocol);
+    account = potr_peer_find_account(context->accountname, context->protocol);
     opdata.account = account;
     opdata.peer = potr_session_address(context);
     if (account != NULL)
