@@ -12,6 +12,7 @@
 #include "engine.h"
 #include "session.h"
 #include "peer.h"
+#include "notice.h"
 
 /* potr_peer_key() -> time (time_t) we last sent a D-H commit to that
  * buddy, while the exchange it began is not finished */
@@ -80,7 +81,7 @@ potr_ake_peer_may_start(PurpleAccount *account, const char *norm, const char *me
     if (potr_rate_allow(&md->peer_akes, POTR_PEER_AKES_PER_MINUTE))
         return TRUE;
     if (md->peer_akes.count == POTR_PEER_AKES_PER_MINUTE + 1)
-        potr_session_say(potr_session_conv(master, FALSE),
+        potr_notice_say(potr_session_conv(master, FALSE),
                          _("{buddy} started too many key exchanges in a minute; more are ignored "
                            "for the rest of it."), master->username, NULL, PURPLE_MESSAGE_ERROR);
     purple_debug_info("purple-otr", "key exchange beyond the rate limit dropped\n");
@@ -159,7 +160,7 @@ ake_check_due(gpointer data)
         PurpleConversation *conv = purple_conversation_new(PURPLE_CONV_TYPE_IM, account, parts[2]);
 
         g_hash_table_insert(ake_tries, g_strdup(key), GUINT_TO_POINTER(tries + 1));
-        potr_session_say(conv, _("The key exchange with {buddy} did not finish; trying again\xe2\x80\xa6"),
+        potr_notice_say(conv, _("The key exchange with {buddy} did not finish; trying again\xe2\x80\xa6"),
                        parts[2], NULL, PURPLE_MESSAGE_SYSTEM);
         for (ConnContext *c = master; c != NULL && c->m_context == master; c = c->next)
             if (c->msgstate != OTRL_MSGSTATE_ENCRYPTED)

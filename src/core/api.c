@@ -10,6 +10,7 @@
 #include "session.h"
 #include "smp.h"
 #include "peer.h"
+#include "notice.h"
 
 static void apply_trust(ConnContext *master, Fingerprint *fp, gboolean trusted);
 
@@ -202,7 +203,7 @@ apply_trust(ConnContext *master, Fingerprint *fp, gboolean trusted)
 static void
 tell_trust(PurpleConversation *conv, const char *human, gboolean trusted)
 {
-    potr_session_say(conv, trusted ? _("You have verified {buddy}'s fingerprint by hand: {detail}.")
+    potr_notice_say(conv, trusted ? _("You have verified {buddy}'s fingerprint by hand: {detail}.")
                                    : _("{buddy}'s fingerprint {detail} is no longer trusted."),
                      purple_conversation_get_name(conv), human, PURPLE_MESSAGE_SYSTEM);
 }
@@ -225,7 +226,7 @@ potr_conv_set_trusted(PurpleConversation *conv, const char *shown, gboolean trus
         return FALSE;
     }
     otrl_privkey_hash_to_human(human, context->active_fingerprint->fingerprint);
-    expected = potr_fingerprint_normalize(shown != NULL ? shown : potr_session_shown(conv));
+    expected = potr_fingerprint_normalize(shown != NULL ? shown : potr_notice_shown(conv));
     if (trusted && g_strcmp0(expected, human) != 0) {
         g_set_error(error, POTR_ERROR, POTR_ERROR_CHANGED,
                     _("Nothing was trusted: %s's key in use is %s, not the one you were shown. "

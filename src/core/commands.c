@@ -14,6 +14,7 @@
 #include "secret.h"
 #include "smp.h"
 #include "peer.h"
+#include "notice.h"
 
 /* Longest argument line accepted (bytes); longer input is refused. */
 #define POTR_MAX_COMMAND 4096
@@ -33,7 +34,7 @@ say(PurpleConversation *conv, const char *text, PurpleMessageFlags flags)
 {
     char *html = potr_event_expand("{detail}", NULL, text);
 
-    potr_session_write(conv, html, flags, FALSE);
+    potr_notice_write(conv, html, flags, FALSE);
     g_free(html);
 }
 
@@ -44,7 +45,7 @@ say_expanded(PurpleConversation *conv, const char *template_, const char *detail
 {
     char *html = potr_event_expand(template_, purple_conversation_get_name(conv), detail);
 
-    potr_session_write(conv, html, flags, FALSE);
+    potr_notice_write(conv, html, flags, FALSE);
     g_free(html);
 }
 
@@ -163,7 +164,7 @@ cmd_fingerprint(PurpleConversation *conv, const char *rest)
         detail = g_strdup_printf("%s (%s)", human, trust_name(context->active_fingerprint));
         say_expanded(conv, _("{buddy}'s fingerprint in this conversation: {detail}"), detail,
                      PURPLE_MESSAGE_SYSTEM);
-        potr_session_set_shown(conv, human);
+        potr_notice_set_shown(conv, human);
         g_free(detail);
     } else if (g_strcmp0(rest, "all") != 0) {
         say_expanded(conv, _("{buddy}'s fingerprint is known once the conversation is private."),

@@ -13,6 +13,7 @@
 #include "secret.h"
 #include "session.h"
 #include "peer.h"
+#include "notice.h"
 
 /* Messages held for one buddy at the most; the user is told beyond. */
 #define POTR_MAX_HELD 100
@@ -78,7 +79,7 @@ potr_held_add(PurpleAccount *account, const char *who, char **message)
 
     potr_session_echo(conv, *message);
     if (g_queue_get_length(queue) >= POTR_MAX_HELD) {
-        potr_session_say(conv, _("This message was NOT sent: too many messages are already waiting "
+        potr_notice_say(conv, _("This message was NOT sent: too many messages are already waiting "
                                "for the private conversation with {buddy}."),
                        who, NULL, PURPLE_MESSAGE_ERROR);
         g_clear_pointer(message, potr_secret_free);
@@ -86,7 +87,7 @@ potr_held_add(PurpleAccount *account, const char *who, char **message)
     }
     g_queue_push_tail(queue, *message);
     *message = NULL;
-    potr_session_say(conv, on_hold ? _("Not sent yet: it will be sent, encrypted, as soon as the "
+    potr_notice_say(conv, on_hold ? _("Not sent yet: it will be sent, encrypted, as soon as the "
                                        "conversation with {buddy} is private again.")
                                    : _("Not sent yet: it will be sent as soon as the conversation "
                                        "with {buddy} is private (your policy requires encryption)."),
@@ -126,7 +127,7 @@ flush_held(ConnContext *context)
     if (sent > 0) {
         line = g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "%u waiting message was sent privately.",
                                         "%u waiting messages were sent privately.", sent), sent);
-        potr_session_write(conv, line, PURPLE_MESSAGE_SYSTEM, FALSE);
+        potr_notice_write(conv, line, PURPLE_MESSAGE_SYSTEM, FALSE);
         g_free(line);
     }
 }
@@ -192,7 +193,7 @@ potr_held_drop(PurpleAccount *account)
                                                   "%u messages waiting for the private conversation were NOT sent.",
                                                   count), count);
             if (conv != NULL)
-                potr_session_write(conv, line, PURPLE_MESSAGE_ERROR, FALSE);
+                potr_notice_write(conv, line, PURPLE_MESSAGE_ERROR, FALSE);
             else
                 purple_debug_warning("purple-otr", "%u held messages dropped\n", count);
             g_free(line);

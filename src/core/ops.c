@@ -17,6 +17,7 @@
 #include "smp.h"
 #include "store.h"
 #include "peer.h"
+#include "notice.h"
 
 static guint poll_timer = 0;
 
@@ -182,8 +183,8 @@ op_new_fingerprint(void *opdata, OtrlUserState us, const char *accountname,
                                "Verify it (/otr smp ask, or compare with /otr fingerprint and "
                                "/otr trust) before you trust the conversation."),
                              username, human);
-    potr_session_write(conv, line, PURPLE_MESSAGE_SYSTEM, FALSE);
-    potr_session_set_shown(conv, human);
+    potr_notice_write(conv, line, PURPLE_MESSAGE_SYSTEM, FALSE);
+    potr_notice_set_shown(conv, human);
     g_free(line);
 }
 
@@ -297,7 +298,7 @@ op_handle_msg_event(void *opdata, OtrlMessageEvent msg_event, ConnContext *conte
     if (line == NULL)
         return;
     conv = potr_session_conv(context, TRUE);
-    potr_session_write(conv, line, flags, TRUE);
+    potr_notice_write(conv, line, flags, TRUE);
     g_free(line);
     if (msg_event == OTRL_MSGEVENT_CONNECTION_ENDED)
         potr_core_emit_level(conv);

@@ -22,64 +22,11 @@
 #include "secret.h"
 #include "smp.h"
 #include "peer.h"
-
-/* Seconds during which an identical status line is not repeated. */
-#define POTR_DEDUPE_SECONDS 10
-
-/* What the core keeps about one conversation. */
-typedef struct {
-    char *last_html;     /* the last status line (repeat suppression) */
-    gint64 last_when;
-    char *shown;         /* the peer's fingerprint last shown in it (human form) */
-} ConvData;
+#include "notice.h"
 
 /* "protocol\naccount" -> GHashTable set of peers waiting for the key */
 static GHashTable *key_waiters = NULL;
-/* PurpleConversation* -> ConvData */
-static GHashTable *conv_data = NULL;
 static void *session_handle = NULL;
-
-static void
-free_conv_data(gpointer data)
-{
-    ConvData *cd = data;
-
-    g_free(cd->last_html);
-    g_free(cd->shown);
-    g_free(cd);
-}
-
-static ConvData *
-conv_data_of(PurpleConversation *conv)
-{
-    ConvData *cd = g_hash_table_lookup(conv_data, conv);
-
-    if (cd == NULL) {
-        cd = g_new0(ConvData, 1);
-        g_hash_table_insert(conv_data, conv, cd);
-    }
-    return cd;
-}
-
-void
-potr_session_set_shown(PurpleConversation *conv, const char *human)
-{
-    ConvData *cd = NULL;
-
-    if (conv == NULL || conv_data == NULL)
-        return;
-    cd = conv_data_of(conv);
-    g_free(cd->shown);
-    cd->shown = g_strdup(human);
-}
-
-const char *
-potr_session_shown(PurpleConversation *conv)
-{
-    ConvData *cd = conv != NULL && conv_data != NULL ? g_hash_table_lookup(conv_data, conv) : NULL;
-
-    return cd != NULL ? cd->shown : NULL;
-}
 
 ConnContext *
 potr_session_find(PurpleAccount *account, const char *who, otrl_instag_t instance, gboolean add)
@@ -161,54 +108,13 @@ potr_session_conv(ConnContext *context, gboolean create)
     return conv;
 }
 
-/* Lines written so far: the receive hook compares it to know whether the
- * user heard anything about a message. */
-static guint lines_written = 0;
-
-void
-potr_session_write(PurpleConversation *conv, const char *html, PurpleMessageFlags flags,
-                   gboolean dedupe)
-{
-    ConvData *cd = NULL;
-    gint64 now = g_get_monotonic_time();
-
-    if (conv == NULL || html == NULL || conv_data == NULL)
-        return;
-    cd = conv_data_of(conv);
-    if (dedupe && g_strcmp0(cd->last_html, html) == 0
-        && now - cd->last_when < POTR_DEDUPE_SECONDS * G_USEC_PER_SEC)
-        return;
-    g_free(cd->last_html);
-    cd->last_html = g_strdup(html);
-    cd->last_when = now;
-    lines_written++;
-    purple_conversation_write(conv, NULL, html, flags | PURPLE_MESSAGE_NO_LOG, time(NULL));
-}
-
-static void
-write_expanded(PurpleConversation *conv, const char *template_, const char *buddy,
-               const char *detail, PurpleMessageFlags flags)
-{
-    char *line = potr_event_expand(template_, buddy, detail);
-
-    potr_session_write(conv, line, flags, FALSE);
-    g_free(line);
-}
-
-void
-potr_session_say(PurpleConversation *conv, const char *template_, const char *buddy,
-                 const char *detail, PurpleMessageFlags flags)
-{
-    write_expanded(conv, template_, buddy, detail, flags);
-}
-
 /* An error line that is not repeated for a burst of the same cause. */
 static void
 write_dedupe(PurpleConversation *conv, const char *template_, const char *buddy)
 {
     char *line = potr_event_expand(template_, buddy, NULL);
 
-    potr_session_write(conv, line, PURPLE_MESSAGE_ERROR, TRUE);
+    potr_notice_write(conv, line, PURPLE_MESSAGE_ERROR, TRUE);
     g_free(line);
 }
 
@@ -344,7 +250,7 @@ refuse(PurpleAccount *account, const char *who, char **message, const char *why)
     PurpleConversation *conv = purple_conversation_new(PURPLE_CONV_TYPE_IM, account, who);
 
     potr_session_echo(conv, *message);
-    write_expanded(conv, why, who, NULL, PURPLE_MESSAGE_ERROR);
+    potr_notice_say(conv, why, who, NULL, PURPLE_MESSAGE_ERROR);
     g_clear_pointer(message, g_free);
 }
 
@@ -527,7 +433,7 @@ on_receiving_im(PurpleAccount *account, char **who, char **message, PurpleConver
         g_free(norm);
         return FALSE;
     }
-    lines_before = lines_written;
+    lines_before = potr_notice_count();
     internal = otrl_message_receiving(us, &potr_ops, &opdata, purple_account_get_username(account),
                                       purple_account_get_protocol_id(account), norm, *message,
                                       &plain, &tlvs, &context, NULL, NULL);
@@ -539,9 +445,9 @@ on_receiving_im(PurpleAccount *account, char **who, char **message, PurpleConver
     otrl_tlv_free(tlvs);
 
     if (internal) {
-        if (opdata.quiet && lines_written == lines_before && is_plain_data_message(*message))
+        if (opdata.quiet && potr_notice_count() == lines_before && is_plain_data_message(*message))
             drop_stored(account, *who, message);   /* a stored message it could not read */
-        else if (lines_written == lines_before && is_plain_data_message(*message)) {
+        else if (potr_notice_count() == lines_before && is_plain_data_message(*message)) {
             /* libotr dropped an encrypted message without a word (data
              * from an instance it has no session with, as after a restart
              * of ours): the user hears of it, and so does the sender */
@@ -635,8 +541,8 @@ warn_key_changed(PurpleConversation *conv, ConnContext *context)
     char human[OTRL_PRIVKEY_FPRINT_HUMAN_LEN];
 
     otrl_privkey_hash_to_human(human, context->active_fingerprint->fingerprint);
-    potr_session_set_shown(conv, human);
-    write_expanded(conv, _("WARNING: {buddy} is using a NEW key ({detail}), not the one you "
+    potr_notice_set_shown(conv, human);
+    potr_notice_say(conv, _("WARNING: {buddy} is using a NEW key ({detail}), not the one you "
                            "verified. It may be a new device, or someone impersonating {buddy}. "
                            "Verify it again (/otr smp ask) before you say anything private."),
                    context->username, human, PURPLE_MESSAGE_ERROR);
@@ -667,7 +573,7 @@ potr_session_changed(ConnContext *context, PotrChange change)
     update_logging(conv);
     text = change_text(context, change);
     if (text != NULL)
-        write_expanded(conv, text, context->username, NULL,
+        potr_notice_say(conv, text, context->username, NULL,
                        change == POTR_CHANGE_FINISHED ? PURPLE_MESSAGE_ERROR : PURPLE_MESSAGE_SYSTEM);
     if (secure && key_changed_since_verified(context))
         warn_key_changed(conv, context);
@@ -781,12 +687,12 @@ potr_session_query(PurpleAccount *account, const char *who)
 
     conv = purple_conversation_new(PURPLE_CONV_TYPE_IM, account, who);
     if (potr_policy_for(account, who) == POTR_POLICY_NEVER) {
-        write_expanded(conv, _("OTR is disabled for {buddy} (policy \"never\"): change it with /otr policy."),
+        potr_notice_say(conv, _("OTR is disabled for {buddy} (policy \"never\"): change it with /otr policy."),
                        who, NULL, PURPLE_MESSAGE_ERROR);
         return;
     }
     if (gc == NULL) {
-        write_expanded(conv, _("You are offline: the private conversation cannot start."),
+        potr_notice_say(conv, _("You are offline: the private conversation cannot start."),
                        who, NULL, PURPLE_MESSAGE_ERROR);
         return;
     }
@@ -798,7 +704,7 @@ potr_session_query(PurpleAccount *account, const char *who)
     if (context == NULL)
         return;
     query = query_message(account, potr_policy_for(account, who), context);
-    write_expanded(conv, context->msgstate == OTRL_MSGSTATE_ENCRYPTED
+    potr_notice_say(conv, context->msgstate == OTRL_MSGSTATE_ENCRYPTED
                    ? _("Refreshing the private conversation with {buddy}\xe2\x80\xa6")
                    : _("Starting a private conversation with {buddy}\xe2\x80\xa6"),
                    who, NULL, PURPLE_MESSAGE_SYSTEM);
@@ -911,7 +817,7 @@ potr_session_need_key(PurpleAccount *account, const char *peer)
     if (peer != NULL && !g_hash_table_contains(waiting, peer)) {
         PurpleConversation *conv = purple_conversation_new(PURPLE_CONV_TYPE_IM, account, peer);
         g_hash_table_add(waiting, g_strdup(peer));
-        write_expanded(conv, _("Generating your private key for {detail} in the background; the "
+        potr_notice_say(conv, _("Generating your private key for {detail} in the background; the "
                                "private conversation will start by itself when it is ready."),
                        peer, purple_account_get_username(account), PURPLE_MESSAGE_SYSTEM);
     }
@@ -939,11 +845,11 @@ potr_session_key_done(PurpleAccount *account, gboolean ok)
         PurpleConversation *conv = purple_conversation_new(PURPLE_CONV_TYPE_IM, account, l->data);
 
         if (ok) {
-            write_expanded(conv, _("Your private key is ready."), l->data, NULL, PURPLE_MESSAGE_SYSTEM);
+            potr_notice_say(conv, _("Your private key is ready."), l->data, NULL, PURPLE_MESSAGE_SYSTEM);
             potr_ake_forget_stalled(account, l->data);
             potr_session_start(account, l->data);
         } else {
-            write_expanded(conv, _("Your private key could not be generated: the private "
+            potr_notice_say(conv, _("Your private key could not be generated: the private "
                                    "conversation with {buddy} cannot start."),
                            l->data, NULL, PURPLE_MESSAGE_ERROR);
         }
@@ -1076,7 +982,7 @@ potr_session_peer_error(ConnContext *context)
 
     if (cd->last_sent == NULL)
         return;
-    write_expanded(conv, _("{buddy} could not read one of your messages; the private conversation "
+    potr_notice_say(conv, _("{buddy} could not read one of your messages; the private conversation "
                            "will be refreshed. This message of yours may not have arrived: "
                            "\xe2\x80\x9c{detail}\xe2\x80\x9d"),
                    context->username, cd->last_sent, PURPLE_MESSAGE_ERROR);
@@ -1108,7 +1014,7 @@ on_conversation_created(PurpleConversation *conv, gpointer data)
 static void
 on_deleting_conversation(PurpleConversation *conv, gpointer data)
 {
-    g_hash_table_remove(conv_data, conv);
+    potr_notice_conv_gone(conv);
     potr_dialogs_conv_gone(conv);
     purple_request_close_with_handle(conv);
 }
@@ -1122,7 +1028,7 @@ potr_session_init(void *handle)
     potr_held_init();
     key_waiters = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                         (GDestroyNotify)g_hash_table_destroy);
-    conv_data = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, free_conv_data);
+    potr_notice_init();
     potr_ake_init();
     purple_signal_connect(convs, "sending-im-msg", handle, PURPLE_CALLBACK(on_sending_im), NULL);
     purple_signal_connect(convs, "receiving-im-msg", handle, PURPLE_CALLBACK(on_receiving_im), NULL);
@@ -1149,7 +1055,7 @@ potr_session_uninit(void)
         }
     potr_held_uninit();
     g_clear_pointer(&key_waiters, g_hash_table_destroy);
-    g_clear_pointer(&conv_data, g_hash_table_destroy);
+    potr_notice_uninit();
     potr_ake_uninit();
     session_handle = NULL;
 }

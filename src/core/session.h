@@ -37,11 +37,6 @@ PotrLevel potr_session_level_of(ConnContext *context);
 /* The IM conversation for CONTEXT; CREATE opens one if there is none. */
 PurpleConversation *potr_session_conv(ConnContext *context, gboolean create);
 
-/* Write a status line (HTML) into CONV, never logged. Identical lines
- * written again within a few seconds are suppressed when DEDUPE. */
-void potr_session_write(PurpleConversation *conv, const char *html,
-                        PurpleMessageFlags flags, gboolean dedupe);
-
 /* The private state of CONTEXT changed (secure, insecure, refreshed,
  * finished): update logging, level, held messages, and tell the user. */
 typedef enum {
@@ -67,12 +62,6 @@ gboolean potr_session_hold(PurpleAccount *account, const char *who, gboolean tel
  * lost connection (not because the peer ended it), or fallen to plaintext
  * without the user's /otr end (whatever the cause: that never lowers it). */
 gboolean potr_session_on_hold(ConnContext *context);
-
-/* The peer's fingerprint (human form) last shown in CONV, or NULL; set
- * whenever a line or a dialog shows it. Trust without a fingerprint named
- * goes to this one only (see potr_conv_set_trusted). */
-void potr_session_set_shown(PurpleConversation *conv, const char *human);
-const char *potr_session_shown(PurpleConversation *conv);
 
 /* Send an OTR query (start or refresh) to WHO on ACCOUNT. If the account
  * has no key yet, the key is generated first and the query follows by
@@ -141,10 +130,6 @@ typedef struct {
 
 /* CONTEXT's data, created on first use and freed with the context. */
 PotrContextData *potr_session_data(ConnContext *context);
-
-/* Write TEMPLATE ({buddy}, {detail}: escaped) into CONV, never logged. */
-void potr_session_say(PurpleConversation *conv, const char *template_, const char *buddy,
-                      const char *detail, PurpleMessageFlags flags);
 
 /* Encrypt HTML for WHO (INSTANCE) and send it; with LAST, the final
  * fragment is returned for the caller to send instead. FALSE if nothing

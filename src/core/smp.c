@@ -15,6 +15,7 @@
 #include "events.h"
 #include "session.h"
 #include "peer.h"
+#include "notice.h"
 
 /* The instance of CONV's peer whose verification request is pending, or
  * NULL. Why not the conversation's current instance: another login of the
@@ -87,7 +88,7 @@ potr_smp_forget_request(ConnContext *context)
     /* its dialogs go: the core's, and the UIs' through an abort event */
     potr_dialogs_smp_close(conv);
     purple_signal_emit(potr_core_handle(), "smp-event", conv, POTR_SMP_ABORT, 0);
-    potr_session_say(conv, _("The verification request from {buddy} is gone: the private "
+    potr_notice_say(conv, _("The verification request from {buddy} is gone: the private "
                              "conversation it belonged to has ended."),
                      context->username, NULL, PURPLE_MESSAGE_SYSTEM);
 }
@@ -241,7 +242,7 @@ smp_flood(ConnContext *context)
                                 context->protocol, context->username, context->their_instance);
     otrl_context_force_finished(context);
     potr_smp_forget_request(context);
-    potr_session_say(potr_session_conv(context, TRUE),
+    potr_notice_say(potr_session_conv(context, TRUE),
                      _("{buddy} asked to verify you too many times in a minute: the private "
                        "conversation was ended to protect this program. Refresh it (/otr refresh) "
                        "if you trust {buddy}."), context->username, NULL, PURPLE_MESSAGE_ERROR);
@@ -288,7 +289,7 @@ potr_smp_event(ConnContext *context, int smp_event, unsigned short progress,
     }
     if (conv != NULL)
         purple_signal_emit(potr_core_handle(), "smp-event", conv, smp_event, (int)progress);
-    potr_session_say(conv, text, context->username, question, flags);
+    potr_notice_say(conv, text, context->username, question, flags);
     potr_core_emit_level(conv);
     if (conv != NULL && (smp_event == OTRL_SMPEVENT_ASK_FOR_ANSWER
                          || smp_event == OTRL_SMPEVENT_ASK_FOR_SECRET))
