@@ -9,7 +9,7 @@
 #include <libotr/auth.h>
 #include <libotr/context.h>
 
-#include "engine.h"
+#include "core.h"
 #include "session.h"
 #include "peer.h"
 #include "notice.h"

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <libotr/privkey.h>
 
-#include "engine.h"
+#include "core.h"
 #include "session.h"
 #include "smp.h"
 #include "peer.h"

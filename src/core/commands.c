@@ -6,7 +6,7 @@
 #include <string.h>
 #include <libotr/privkey.h>
 
-#include "engine.h"
+#include "core.h"
 #include "dialogs.h"
 #include "events.h"
 #include "policy.h"

@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-#include "engine.h"
+#include "core.h"
 #include "events.h"
 #include "secret.h"
 #include "notice.h"

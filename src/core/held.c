@@ -9,7 +9,7 @@
 #include <libotr/proto.h>
 #include <libotr/context.h>
 
-#include "engine.h"
+#include "core.h"
 #include "secret.h"
 #include "session.h"
 #include "peer.h"

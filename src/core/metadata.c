@@ -8,7 +8,7 @@
 #include <gcrypt.h>
 #include <libotr/context_priv.h>
 
-#include "engine.h"
+#include "core.h"
 #include "session.h"
 
 /* Why pad, and why this bucket scheme: OTR encrypts with AES in counter

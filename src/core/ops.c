@@ -8,7 +8,7 @@
 #include <libotr/instag.h>
 
 #include "ake.h"
-#include "engine.h"
+#include "core.h"
 #include "events.h"
 #include "html.h"
 #include "metadata.h"
@@ -301,7 +301,7 @@ op_handle_msg_event(void *opdata, OtrlMessageEvent msg_event, ConnContext *conte
     potr_notice_write(conv, line, flags, TRUE);
     g_free(line);
     if (msg_event == OTRL_MSGEVENT_CONNECTION_ENDED)
-        potr_core_emit_level(conv);
+        potr_session_emit_level(conv);
 }
 
 static void

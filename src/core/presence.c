@@ -7,7 +7,7 @@
 #include <string.h>
 #include <libotr/context.h>
 
-#include "engine.h"
+#include "core.h"
 #include "session.h"
 #include "peer.h"
 

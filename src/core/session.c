@@ -9,7 +9,7 @@
 #include <libotr/privkey.h>
 #include <libotr/tlv.h>
 
-#include "engine.h"
+#include "core.h"
 #include "dialogs.h"
 #include "events.h"
 #include "ops.h"
@@ -59,7 +59,7 @@ potr_session_set_instance(PurpleConversation *conv, otrl_instag_t instance)
     g_return_if_fail(conv != NULL);
     purple_conversation_set_data(conv, "potr-instance",
                                  instance == OTRL_INSTAG_BEST ? NULL : GUINT_TO_POINTER(instance));
-    potr_core_emit_level(conv);
+    potr_session_emit_level(conv);
 }
 
 ConnContext *
@@ -466,7 +466,7 @@ on_receiving_im(PurpleAccount *account, char **who, char **message, PurpleConver
     if (plain != NULL)
         otrl_message_free(plain);
     if (conv != NULL)
-        potr_core_emit_level(conv);
+        potr_session_emit_level(conv);
     g_free(norm);
     return FALSE;
 }
@@ -577,7 +577,7 @@ potr_session_changed(ConnContext *context, PotrChange change)
                        change == POTR_CHANGE_FINISHED ? PURPLE_MESSAGE_ERROR : PURPLE_MESSAGE_SYSTEM);
     if (secure && key_changed_since_verified(context))
         warn_key_changed(conv, context);
-    potr_core_emit_level(conv);
+    potr_session_emit_level(conv);
     if (secure) {
         potr_ake_settled(context);
         potr_held_flush_soon(context);
@@ -1008,7 +1008,7 @@ on_conversation_created(PurpleConversation *conv, gpointer data)
     if (purple_conversation_get_type(conv) != PURPLE_CONV_TYPE_IM)
         return;
     update_logging(conv);
-    potr_core_emit_level(conv);
+    potr_session_emit_level(conv);
 }
 
 static void
@@ -1058,4 +1058,39 @@ potr_session_uninit(void)
     potr_notice_uninit();
     potr_ake_uninit();
     session_handle = NULL;
+}
+
+void
+potr_session_emit_level(PurpleConversation *conv)
+{
+    PotrLevel level = POTR_LEVEL_NOT_PRIVATE;
+    ConnContext *context = NULL;
+    guint instance = 0;
+    gpointer last = NULL;
+
+    if (conv == NULL || potr_core_handle() == NULL)
+        return;
+    level = potr_conv_level(conv);
+    context = level != POTR_LEVEL_NOT_PRIVATE ? potr_session_context(conv) : NULL;
+    instance = context != NULL ? context->their_instance : 0;
+    /* the level is stored + 1 so that "never emitted" (NULL) differs from
+     * "not private" (0); the instance in use too, since another login of
+     * the peer brings another key (dialogs that show it must follow) */
+    last = purple_conversation_get_data(conv, "potr-level");
+    if (last != NULL && GPOINTER_TO_INT(last) == (int)level + 1
+        && GPOINTER_TO_UINT(purple_conversation_get_data(conv, "potr-instance-shown")) == instance)
+        return;
+    purple_conversation_set_data(conv, "potr-level", GINT_TO_POINTER((int)level + 1));
+    purple_conversation_set_data(conv, "potr-instance-shown", GUINT_TO_POINTER(instance));
+    purple_signal_emit(potr_core_handle(), "level-changed", conv, (int)level);
+}
+
+PotrLevel
+potr_conv_level(PurpleConversation *conv)
+{
+    if (conv == NULL || potr_core_userstate() == NULL
+        || purple_conversation_get_type(conv) != PURPLE_CONV_TYPE_IM)
+        return POTR_LEVEL_NOT_PRIVATE;
+    potr_core_refresh_trust();
+    return potr_session_level_of(potr_session_context(conv));
 }

@@ -34,6 +34,10 @@ ConnContext *potr_session_context(PurpleConversation *conv);
 /* Level of one context (NULL: not private). */
 PotrLevel potr_session_level_of(ConnContext *context);
 
+/* Emit "level-changed" for CONV (if the level really changed since the
+ * last emission for it). */
+void potr_session_emit_level(PurpleConversation *conv);
+
 /* The IM conversation for CONTEXT; CREATE opens one if there is none. */
 PurpleConversation *potr_session_conv(ConnContext *context, gboolean create);
 

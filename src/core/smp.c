@@ -10,7 +10,7 @@
 #include <libotr/message.h>
 
 #include "dialogs.h"
-#include "engine.h"
+#include "core.h"
 #include "ops.h"
 #include "events.h"
 #include "session.h"
@@ -246,7 +246,7 @@ smp_flood(ConnContext *context)
                      _("{buddy} asked to verify you too many times in a minute: the private "
                        "conversation was ended to protect this program. Refresh it (/otr refresh) "
                        "if you trust {buddy}."), context->username, NULL, PURPLE_MESSAGE_ERROR);
-    potr_core_emit_level(potr_session_conv(context, FALSE));
+    potr_session_emit_level(potr_session_conv(context, FALSE));
     return TRUE;
 }
 
@@ -290,7 +290,7 @@ potr_smp_event(ConnContext *context, int smp_event, unsigned short progress,
     if (conv != NULL)
         purple_signal_emit(potr_core_handle(), "smp-event", conv, smp_event, (int)progress);
     potr_notice_say(conv, text, context->username, question, flags);
-    potr_core_emit_level(conv);
+    potr_session_emit_level(conv);
     if (conv != NULL && (smp_event == OTRL_SMPEVENT_ASK_FOR_ANSWER
                          || smp_event == OTRL_SMPEVENT_ASK_FOR_SECRET))
         potr_dialogs_smp_request(conv, question);
