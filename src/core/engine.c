@@ -17,7 +17,6 @@
 #include "session.h"
 #include "store.h"
 #include "xmpp.h"
-#include "peer.h"
 
 static gboolean otrl_ready = FALSE;
 
