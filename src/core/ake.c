@@ -72,7 +72,7 @@ potr_ake_peer_may_start(PurpleAccount *account, const char *norm, const char *me
     if (strstr(message, "?OTRv") == NULL && strstr(message, "?OTR:AAMC") == NULL
         && strstr(message, "?OTR:AAIC") == NULL)
         return TRUE;
-    master = potr_session_find(account, norm, OTRL_INSTAG_MASTER, FALSE);
+    master = potr_core_find_context(account, norm, OTRL_INSTAG_MASTER, FALSE);
     if (master == NULL)
         return TRUE;   /* a first contact: libotr makes its context */
     if (strstr(message, "?OTR:") != NULL && potr_session_query_pending(master))
@@ -132,7 +132,7 @@ ake_check_due(gpointer data)
     const char *key = data;
     char **parts = g_strsplit(key, "\n", 3);
     PurpleAccount *account = g_strv_length(parts) == 3 ? purple_accounts_find(parts[1], parts[0]) : NULL;
-    ConnContext *master = account != NULL ? potr_session_find(account, parts[2], OTRL_INSTAG_MASTER, FALSE) : NULL;
+    ConnContext *master = account != NULL ? potr_core_find_context(account, parts[2], OTRL_INSTAG_MASTER, FALSE) : NULL;
     guint tries = GPOINTER_TO_UINT(g_hash_table_lookup(ake_tries, key));
     gboolean secure = FALSE;
     gboolean answered = FALSE;
@@ -209,7 +209,7 @@ potr_ake_watch(PurpleAccount *account, const char *who)
 void
 potr_ake_forget_stalled(PurpleAccount *account, const char *who)
 {
-    ConnContext *master = potr_session_find(account, who, OTRL_INSTAG_MASTER, FALSE);
+    ConnContext *master = potr_core_find_context(account, who, OTRL_INSTAG_MASTER, FALSE);
 
     for (ConnContext *c = master; c != NULL && c->m_context == master; c = c->next)
         if (c->msgstate != OTRL_MSGSTATE_ENCRYPTED)

@@ -309,7 +309,7 @@ potr_conv_instances(PurpleConversation *conv)
     ConnContext *current = NULL;
 
     g_return_val_if_fail(conv != NULL, out);
-    master = potr_session_find(purple_conversation_get_account(conv),
+    master = potr_core_find_context(purple_conversation_get_account(conv),
                                purple_conversation_get_name(conv), OTRL_INSTAG_MASTER, FALSE);
     current = potr_session_context(conv);
     for (ConnContext *c = master; c != NULL && c->m_context == master; c = c->next) {

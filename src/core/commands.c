@@ -148,7 +148,7 @@ cmd_fingerprint(PurpleConversation *conv, const char *rest)
 {
     PurpleAccount *account = purple_conversation_get_account(conv);
     ConnContext *context = potr_session_context(conv);
-    ConnContext *master = potr_session_find(account, purple_conversation_get_name(conv),
+    ConnContext *master = potr_core_find_context(account, purple_conversation_get_name(conv),
                                             OTRL_INSTAG_MASTER, FALSE);
     char *mine = potr_key_fingerprint(account);
     char human[OTRL_PRIVKEY_FPRINT_HUMAN_LEN];
@@ -327,7 +327,7 @@ static void
 list_instances(PurpleConversation *conv)
 {
     PurpleAccount *account = purple_conversation_get_account(conv);
-    ConnContext *master = potr_session_find(account, purple_conversation_get_name(conv),
+    ConnContext *master = potr_core_find_context(account, purple_conversation_get_name(conv),
                                             OTRL_INSTAG_MASTER, FALSE);
     otrl_instag_t chosen = potr_session_instance(conv);
     guint count = 0;

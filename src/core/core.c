@@ -3,6 +3,7 @@
 #include "i18n.h"
 #include "core.h"
 
+#include "peer.h"
 #include "store.h"
 
 /* Why one state for the whole process: libotr keeps keys, contexts and
@@ -174,4 +175,22 @@ potr_core_refresh_files(void)
         purple_debug_info("purple-otr", "private keys read again: another program changed them\n");
     }
     potr_core_refresh_trust();
+}
+
+ConnContext *
+potr_core_find_context(PurpleAccount *account, const char *who, otrl_instag_t instance,
+                       gboolean add)
+{
+    OtrlUserState us = potr_core_userstate();
+    ConnContext *context = NULL;
+    char *norm = NULL;
+
+    if (us == NULL || account == NULL || who == NULL)
+        return NULL;
+    norm = potr_peer_normalize(account, who);
+    context = otrl_context_find(us, norm, purple_account_get_username(account),
+                                purple_account_get_protocol_id(account), instance,
+                                add ? 1 : 0, NULL, NULL, NULL);
+    g_free(norm);
+    return context;
 }

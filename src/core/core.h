@@ -23,6 +23,12 @@ void potr_core_state_end(void);
 /* The process's one user state; NULL when the core is not running. */
 OtrlUserState potr_core_userstate(void);
 
+/* The context of WHO on ACCOUNT for INSTANCE (OTRL_INSTAG_MASTER,
+ * OTRL_INSTAG_BEST, ... or a tag). ADD creates the master context if
+ * missing. NULL if none. */
+ConnContext *potr_core_find_context(PurpleAccount *account, const char *who,
+                                    otrl_instag_t instance, gboolean add);
+
 /* Full paths of the three files in purple_user_dir(); static strings,
  * valid while the core runs. */
 const char *potr_core_path_keys(void);

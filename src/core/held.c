@@ -73,9 +73,9 @@ potr_held_add(PurpleAccount *account, const char *who, char **message)
 {
     PurpleConversation *conv = purple_conversation_new(PURPLE_CONV_TYPE_IM, account, who);
     GQueue *queue = held_queue(account, who, TRUE);
-    ConnContext *context = potr_session_find(account, who, OTRL_INSTAG_MASTER, TRUE);
+    ConnContext *context = potr_core_find_context(account, who, OTRL_INSTAG_MASTER, TRUE);
     gboolean first = g_queue_is_empty(queue);
-    gboolean on_hold = potr_session_on_hold(potr_session_find(account, who, OTRL_INSTAG_BEST, FALSE));
+    gboolean on_hold = potr_session_on_hold(potr_core_find_context(account, who, OTRL_INSTAG_BEST, FALSE));
 
     potr_session_echo(conv, *message);
     if (g_queue_get_length(queue) >= POTR_MAX_HELD) {
@@ -148,7 +148,7 @@ flush_later(gpointer data)
 
         if (g_strv_length(parts) == 3
             && (account = purple_accounts_find(parts[1], parts[0])) != NULL
-            && (context = potr_session_find(account, parts[2], OTRL_INSTAG_BEST, FALSE)) != NULL)
+            && (context = potr_core_find_context(account, parts[2], OTRL_INSTAG_BEST, FALSE)) != NULL)
             flush_held(context);
         g_strfreev(parts);
     }

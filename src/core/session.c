@@ -28,23 +28,6 @@
 static GHashTable *key_waiters = NULL;
 static void *session_handle = NULL;
 
-ConnContext *
-potr_session_find(PurpleAccount *account, const char *who, otrl_instag_t instance, gboolean add)
-{
-    OtrlUserState us = potr_core_userstate();
-    ConnContext *context = NULL;
-    char *norm = NULL;
-
-    if (us == NULL || account == NULL || who == NULL)
-        return NULL;
-    norm = potr_peer_normalize(account, who);
-    context = otrl_context_find(us, norm, purple_account_get_username(account),
-                                purple_account_get_protocol_id(account), instance,
-                                add ? 1 : 0, NULL, NULL, NULL);
-    g_free(norm);
-    return context;
-}
-
 otrl_instag_t
 potr_session_instance(PurpleConversation *conv)
 {
@@ -67,7 +50,7 @@ potr_session_context(PurpleConversation *conv)
 {
     if (conv == NULL)
         return NULL;
-    return potr_session_find(purple_conversation_get_account(conv),
+    return potr_core_find_context(purple_conversation_get_account(conv),
                              purple_conversation_get_name(conv),
                              potr_session_instance(conv), FALSE);
 }
@@ -122,7 +105,7 @@ write_dedupe(PurpleConversation *conv, const char *template_, const char *buddy)
 static gboolean
 any_instance_private(PurpleConversation *conv)
 {
-    ConnContext *master = potr_session_find(purple_conversation_get_account(conv),
+    ConnContext *master = potr_core_find_context(purple_conversation_get_account(conv),
                                             purple_conversation_get_name(conv),
                                             OTRL_INSTAG_MASTER, FALSE);
 
@@ -269,7 +252,7 @@ on_sending_im(PurpleAccount *account, const char *receiver, char **message, gpoi
     conv = purple_find_conversation_with_account(PURPLE_CONV_TYPE_IM, receiver, account);
     if (conv != NULL)
         instance = potr_session_instance(conv);
-    context = potr_session_find(account, receiver, instance, TRUE);
+    context = potr_core_find_context(account, receiver, instance, TRUE);
     policy = potr_policy_for(account, receiver);
 
     if (potr_session_on_hold(context)) {
@@ -368,7 +351,7 @@ fresh_query(const char *message, gint64 age)
 static gboolean
 stored_readable(PurpleAccount *account, const char *who, const char *message)
 {
-    ConnContext *master = potr_session_find(account, who, OTRL_INSTAG_MASTER, FALSE);
+    ConnContext *master = potr_core_find_context(account, who, OTRL_INSTAG_MASTER, FALSE);
 
     if (!g_str_has_prefix(message, "?OTR:"))
         return FALSE;
@@ -455,7 +438,7 @@ on_receiving_im(PurpleAccount *account, char **who, char **message, PurpleConver
                          _("An encrypted message from {buddy} could not be read and was ignored."),
                          norm);
             if (opdata.v3_data)   /* libotr names no context for it */
-                potr_session_tell_not_private(potr_session_find(account, norm, OTRL_INSTAG_MASTER, TRUE),
+                potr_session_tell_not_private(potr_core_find_context(account, norm, OTRL_INSTAG_MASTER, TRUE),
                                               &opdata);
         }
         g_clear_pointer(message, g_free);
@@ -596,7 +579,7 @@ potr_session_hold(PurpleAccount *account, const char *who, gboolean tell_peer, P
 {
     OtrlUserState us = potr_core_userstate();
     PotrOpData opdata = { .account = account, .peer = who };
-    ConnContext *master = potr_session_find(account, who, OTRL_INSTAG_MASTER, FALSE);
+    ConnContext *master = potr_core_find_context(account, who, OTRL_INSTAG_MASTER, FALSE);
     gboolean held = FALSE;
 
     for (ConnContext *c = master; c != NULL && c->m_context == master; c = c->next) {
@@ -700,7 +683,7 @@ potr_session_query(PurpleAccount *account, const char *who)
         potr_session_need_key(account, who);
         return;
     }
-    context = potr_session_find(account, who, OTRL_INSTAG_MASTER, TRUE);
+    context = potr_core_find_context(account, who, OTRL_INSTAG_MASTER, TRUE);
     if (context == NULL)
         return;
     query = query_message(account, potr_policy_for(account, who), context);
@@ -724,7 +707,7 @@ potr_session_end(PurpleAccount *account, const char *who)
     char *norm = NULL;
 
     g_return_if_fail(account != NULL && who != NULL);
-    master = potr_session_find(account, who, OTRL_INSTAG_MASTER, FALSE);
+    master = potr_core_find_context(account, who, OTRL_INSTAG_MASTER, FALSE);
     if (master == NULL)
         return;
     /* the user's own end: the one way (with the peer's end) out of private */

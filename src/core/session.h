@@ -17,12 +17,6 @@ void potr_session_init(void *handle);
 /* Drop every held message (each owner is told) and disconnect. */
 void potr_session_uninit(void);
 
-/* The context of WHO on ACCOUNT for INSTANCE (OTRL_INSTAG_MASTER,
- * OTRL_INSTAG_BEST, ... or a tag). ADD creates the master context if
- * missing. NULL if none. */
-ConnContext *potr_session_find(PurpleAccount *account, const char *who,
-                               otrl_instag_t instance, gboolean add);
-
 /* The instance CONV talks to: the one chosen with "/otr instance", else
  * OTRL_INSTAG_BEST. */
 otrl_instag_t potr_session_instance(PurpleConversation *conv);

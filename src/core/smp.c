@@ -25,7 +25,7 @@
 static ConnContext *
 pending_request(PurpleConversation *conv)
 {
-    ConnContext *master = potr_session_find(purple_conversation_get_account(conv),
+    ConnContext *master = potr_core_find_context(purple_conversation_get_account(conv),
                                             purple_conversation_get_name(conv),
                                             OTRL_INSTAG_MASTER, FALSE);
 
