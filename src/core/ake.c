@@ -9,13 +9,15 @@
 #include <libotr/auth.h>
 #include <libotr/context.h>
 
-#include "engine.h"
+#include "core.h"
 #include "session.h"
+#include "peer.h"
+#include "notice.h"
 
-/* potr_session_key() -> time (time_t) we last sent a D-H commit to that
+/* potr_peer_key() -> time (time_t) we last sent a D-H commit to that
  * buddy, while the exchange it began is not finished */
 static GHashTable *commits_sent = NULL;
-/* potr_session_key() -> source id of the check that a started key exchange
+/* potr_peer_key() -> source id of the check that a started key exchange
  * ended, and -> how many times it was started again */
 static GHashTable *ake_checks = NULL;
 static GHashTable *ake_tries = NULL;
@@ -31,7 +33,7 @@ static GHashTable *ake_tries = NULL;
 #define POTR_COMMIT_FRESH_SECONDS 30
 
 gboolean
-potr_ake_crossing_loser(PurpleAccount *account, const char *norm, const char *message)
+potr_ake_our_commit_wins(PurpleAccount *account, const char *norm, const char *message)
 {
     char *key = NULL;
     char *own = NULL;
@@ -40,12 +42,12 @@ potr_ake_crossing_loser(PurpleAccount *account, const char *norm, const char *me
 
     if (commits_sent == NULL || !g_str_has_prefix(message, "?OTR:AAMC"))
         return FALSE;   /* v2 commits meet in one context: libotr decides */
-    key = potr_session_key(account, norm);
+    key = potr_peer_key(account, norm);
     sent = g_hash_table_lookup(commits_sent, key);
     g_free(key);
     if (sent == NULL || time(NULL) - (time_t)GPOINTER_TO_SIZE(sent) > POTR_COMMIT_FRESH_SECONDS)
         return FALSE;
-    own = potr_core_normalize(account, purple_account_get_username(account));
+    own = potr_peer_normalize(account, purple_account_get_username(account));
     ours_wins = strcmp(own, norm) < 0;
     g_free(own);
     return ours_wins;
@@ -70,7 +72,7 @@ potr_ake_peer_may_start(PurpleAccount *account, const char *norm, const char *me
     if (strstr(message, "?OTRv") == NULL && strstr(message, "?OTR:AAMC") == NULL
         && strstr(message, "?OTR:AAIC") == NULL)
         return TRUE;
-    master = potr_session_find(account, norm, OTRL_INSTAG_MASTER, FALSE);
+    master = potr_core_find_context(account, norm, OTRL_INSTAG_MASTER, FALSE);
     if (master == NULL)
         return TRUE;   /* a first contact: libotr makes its context */
     if (strstr(message, "?OTR:") != NULL && potr_session_query_pending(master))
@@ -79,7 +81,7 @@ potr_ake_peer_may_start(PurpleAccount *account, const char *norm, const char *me
     if (potr_rate_allow(&md->peer_akes, POTR_PEER_AKES_PER_MINUTE))
         return TRUE;
     if (md->peer_akes.count == POTR_PEER_AKES_PER_MINUTE + 1)
-        potr_session_say(potr_session_conv(master, FALSE),
+        potr_notice_say(potr_session_conv(master, FALSE),
                          _("{buddy} started too many key exchanges in a minute; more are ignored "
                            "for the rest of it."), master->username, NULL, PURPLE_MESSAGE_ERROR);
     purple_debug_info("purple-otr", "key exchange beyond the rate limit dropped\n");
@@ -90,18 +92,18 @@ void
 potr_ake_commit_sent(PurpleAccount *account, const char *who)
 {
     if (commits_sent != NULL)
-        g_hash_table_insert(commits_sent, potr_session_key(account, who), GSIZE_TO_POINTER((gsize)time(NULL)));
+        g_hash_table_insert(commits_sent, potr_peer_key(account, who), GSIZE_TO_POINTER((gsize)time(NULL)));
 }
 
 static void
 forget_commit(ConnContext *context)
 {
-    PurpleAccount *account = potr_core_find_account(context->accountname, context->protocol);
+    PurpleAccount *account = potr_peer_find_account(context->accountname, context->protocol);
     char *key = NULL;
 
     if (account == NULL || commits_sent == NULL)
         return;
-    key = potr_session_key(account, context->username);
+    key = potr_peer_key(account, context->username);
     g_hash_table_remove(commits_sent, key);
     g_free(key);
 }
@@ -130,7 +132,7 @@ ake_check_due(gpointer data)
     const char *key = data;
     char **parts = g_strsplit(key, "\n", 3);
     PurpleAccount *account = g_strv_length(parts) == 3 ? purple_accounts_find(parts[1], parts[0]) : NULL;
-    ConnContext *master = account != NULL ? potr_session_find(account, parts[2], OTRL_INSTAG_MASTER, FALSE) : NULL;
+    ConnContext *master = account != NULL ? potr_core_find_context(account, parts[2], OTRL_INSTAG_MASTER, FALSE) : NULL;
     guint tries = GPOINTER_TO_UINT(g_hash_table_lookup(ake_tries, key));
     gboolean secure = FALSE;
     gboolean answered = FALSE;
@@ -158,7 +160,7 @@ ake_check_due(gpointer data)
         PurpleConversation *conv = purple_conversation_new(PURPLE_CONV_TYPE_IM, account, parts[2]);
 
         g_hash_table_insert(ake_tries, g_strdup(key), GUINT_TO_POINTER(tries + 1));
-        potr_session_say(conv, _("The key exchange with {buddy} did not finish; trying again\xe2\x80\xa6"),
+        potr_notice_say(conv, _("The key exchange with {buddy} did not finish; trying again\xe2\x80\xa6"),
                        parts[2], NULL, PURPLE_MESSAGE_SYSTEM);
         for (ConnContext *c = master; c != NULL && c->m_context == master; c = c->next)
             if (c->msgstate != OTRL_MSGSTATE_ENCRYPTED)
@@ -173,14 +175,14 @@ ake_check_due(gpointer data)
 static void
 unwatch_ake(ConnContext *context)
 {
-    PurpleAccount *account = potr_core_find_account(context->accountname, context->protocol);
+    PurpleAccount *account = potr_peer_find_account(context->accountname, context->protocol);
     char *key = NULL;
     gpointer stored = NULL;
     gpointer source = NULL;
 
     if (account == NULL || ake_checks == NULL)
         return;
-    key = potr_session_key(account, context->username);
+    key = potr_peer_key(account, context->username);
     if (g_hash_table_steal_extended(ake_checks, key, &stored, &source)) {
         g_source_remove(GPOINTER_TO_UINT(source));
         g_free(stored);
@@ -191,7 +193,7 @@ unwatch_ake(ConnContext *context)
 void
 potr_ake_watch(PurpleAccount *account, const char *who)
 {
-    char *key = potr_session_key(account, who);
+    char *key = potr_peer_key(account, who);
     guint source = GPOINTER_TO_UINT(g_hash_table_lookup(ake_checks, key));
 
     if (source != 0)
@@ -207,7 +209,7 @@ potr_ake_watch(PurpleAccount *account, const char *who)
 void
 potr_ake_forget_stalled(PurpleAccount *account, const char *who)
 {
-    ConnContext *master = potr_session_find(account, who, OTRL_INSTAG_MASTER, FALSE);
+    ConnContext *master = potr_core_find_context(account, who, OTRL_INSTAG_MASTER, FALSE);
 
     for (ConnContext *c = master; c != NULL && c->m_context == master; c = c->next)
         if (c->msgstate != OTRL_MSGSTATE_ENCRYPTED)
@@ -225,7 +227,7 @@ potr_ake_settled(ConnContext *context)
 void
 potr_ake_reset_tries(PurpleAccount *account, const char *who)
 {
-    char *key = potr_session_key(account, who);
+    char *key = potr_peer_key(account, who);
 
     if (ake_tries != NULL)
         g_hash_table_remove(ake_tries, key);

@@ -17,9 +17,10 @@ void potr_ake_uninit(void);
 void potr_ake_commit_sent(PurpleAccount *account, const char *who);
 
 /* TRUE if MESSAGE from NORM (normalised) is a v3 D-H commit that crosses
- * a fresh one of ours and must be ignored: of two crossing commits, the
- * one from the side whose account name sorts first goes on. */
-gboolean potr_ake_crossing_loser(PurpleAccount *account, const char *norm, const char *message);
+ * a fresh one of ours and ours wins, so that MESSAGE must be ignored: of
+ * two crossing commits, the one from the side whose account name sorts
+ * first goes on. */
+gboolean potr_ake_our_commit_wins(PurpleAccount *account, const char *norm, const char *message);
 
 /* FALSE if MESSAGE from NORM (normalised) starts a key exchange (a query
  * or a D-H commit) beyond what a peer may start per minute: it is then

@@ -6,9 +6,11 @@
 #include <string.h>
 #include <libotr/privkey.h>
 
-#include "engine.h"
+#include "core.h"
 #include "session.h"
 #include "smp.h"
+#include "peer.h"
+#include "notice.h"
 
 static void apply_trust(ConnContext *master, Fingerprint *fp, gboolean trusted);
 
@@ -201,7 +203,7 @@ apply_trust(ConnContext *master, Fingerprint *fp, gboolean trusted)
 static void
 tell_trust(PurpleConversation *conv, const char *human, gboolean trusted)
 {
-    potr_session_say(conv, trusted ? _("You have verified {buddy}'s fingerprint by hand: {detail}.")
+    potr_notice_say(conv, trusted ? _("You have verified {buddy}'s fingerprint by hand: {detail}.")
                                    : _("{buddy}'s fingerprint {detail} is no longer trusted."),
                      purple_conversation_get_name(conv), human, PURPLE_MESSAGE_SYSTEM);
 }
@@ -224,7 +226,7 @@ potr_conv_set_trusted(PurpleConversation *conv, const char *shown, gboolean trus
         return FALSE;
     }
     otrl_privkey_hash_to_human(human, context->active_fingerprint->fingerprint);
-    expected = potr_fingerprint_normalize(shown != NULL ? shown : potr_session_shown(conv));
+    expected = potr_fingerprint_normalize(shown != NULL ? shown : potr_notice_shown(conv));
     if (trusted && g_strcmp0(expected, human) != 0) {
         g_set_error(error, POTR_ERROR, POTR_ERROR_CHANGED,
                     _("Nothing was trusted: %s's key in use is %s, not the one you were shown. "
@@ -258,7 +260,7 @@ potr_conv_trust_fingerprint(PurpleConversation *conv, const char *fingerprint, g
                             _("This is not a fingerprint (40 hexadecimal digits)."));
         return FALSE;
     }
-    fp.buddy = potr_core_normalize(account, purple_conversation_get_name(conv));
+    fp.buddy = potr_peer_normalize(account, purple_conversation_get_name(conv));
     fp.account = (char *)purple_account_get_username(account);
     fp.protocol = (char *)purple_account_get_protocol_id(account);
     found = find_fingerprint(&fp, &master, error);
@@ -307,7 +309,7 @@ potr_conv_instances(PurpleConversation *conv)
     ConnContext *current = NULL;
 
     g_return_val_if_fail(conv != NULL, out);
-    master = potr_session_find(purple_conversation_get_account(conv),
+    master = potr_core_find_context(purple_conversation_get_account(conv),
                                purple_conversation_get_name(conv), OTRL_INSTAG_MASTER, FALSE);
     current = potr_session_context(conv);
     for (ConnContext *c = master; c != NULL && c->m_context == master; c = c->next) {

@@ -6,13 +6,15 @@
 #include <string.h>
 #include <libotr/privkey.h>
 
-#include "engine.h"
+#include "core.h"
 #include "dialogs.h"
 #include "events.h"
 #include "policy.h"
 #include "session.h"
 #include "secret.h"
 #include "smp.h"
+#include "peer.h"
+#include "notice.h"
 
 /* Longest argument line accepted (bytes); longer input is refused. */
 #define POTR_MAX_COMMAND 4096
@@ -32,7 +34,7 @@ say(PurpleConversation *conv, const char *text, PurpleMessageFlags flags)
 {
     char *html = potr_event_expand("{detail}", NULL, text);
 
-    potr_session_write(conv, html, flags, FALSE);
+    potr_notice_write(conv, html, flags, FALSE);
     g_free(html);
 }
 
@@ -43,7 +45,7 @@ say_expanded(PurpleConversation *conv, const char *template_, const char *detail
 {
     char *html = potr_event_expand(template_, purple_conversation_get_name(conv), detail);
 
-    potr_session_write(conv, html, flags, FALSE);
+    potr_notice_write(conv, html, flags, FALSE);
     g_free(html);
 }
 
@@ -146,7 +148,7 @@ cmd_fingerprint(PurpleConversation *conv, const char *rest)
 {
     PurpleAccount *account = purple_conversation_get_account(conv);
     ConnContext *context = potr_session_context(conv);
-    ConnContext *master = potr_session_find(account, purple_conversation_get_name(conv),
+    ConnContext *master = potr_core_find_context(account, purple_conversation_get_name(conv),
                                             OTRL_INSTAG_MASTER, FALSE);
     char *mine = potr_key_fingerprint(account);
     char human[OTRL_PRIVKEY_FPRINT_HUMAN_LEN];
@@ -162,7 +164,7 @@ cmd_fingerprint(PurpleConversation *conv, const char *rest)
         detail = g_strdup_printf("%s (%s)", human, trust_name(context->active_fingerprint));
         say_expanded(conv, _("{buddy}'s fingerprint in this conversation: {detail}"), detail,
                      PURPLE_MESSAGE_SYSTEM);
-        potr_session_set_shown(conv, human);
+        potr_notice_set_shown(conv, human);
         g_free(detail);
     } else if (g_strcmp0(rest, "all") != 0) {
         say_expanded(conv, _("{buddy}'s fingerprint is known once the conversation is private."),
@@ -220,7 +222,7 @@ cmd_forget(PurpleConversation *conv, const char *rest)
             PURPLE_MESSAGE_ERROR);
         return;
     }
-    fp.buddy = potr_core_normalize(account, purple_conversation_get_name(conv));
+    fp.buddy = potr_peer_normalize(account, purple_conversation_get_name(conv));
     fp.account = (char *)purple_account_get_username(account);
     fp.protocol = (char *)purple_account_get_protocol_id(account);
     if (potr_fingerprint_forget(&fp, &error)) {
@@ -325,7 +327,7 @@ static void
 list_instances(PurpleConversation *conv)
 {
     PurpleAccount *account = purple_conversation_get_account(conv);
-    ConnContext *master = potr_session_find(account, purple_conversation_get_name(conv),
+    ConnContext *master = potr_core_find_context(account, purple_conversation_get_name(conv),
                                             OTRL_INSTAG_MASTER, FALSE);
     otrl_instag_t chosen = potr_session_instance(conv);
     guint count = 0;

@@ -5,10 +5,10 @@
 
 #include <string.h>
 
-#include "engine.h"
+#include "core.h"
 #include "events.h"
 #include "secret.h"
-#include "session.h"
+#include "notice.h"
 
 /* Every dialog is opened with its conversation as the request handle, so
  * closing the conversation closes its dialogs (and no callback ever sees
@@ -27,7 +27,7 @@ report(PurpleConversation *conv, GError *error)
     if (error == NULL)
         return;
     html = potr_event_expand("{detail}", NULL, error->message);
-    potr_session_write(conv, html, PURPLE_MESSAGE_ERROR, FALSE);
+    potr_notice_write(conv, html, PURPLE_MESSAGE_ERROR, FALSE);
     g_free(html);
     g_error_free(error);
 }

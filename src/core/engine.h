@@ -1,63 +1,17 @@
 /* purple-otr - GPL-2.0-or-later
- * Core: the one engine of the process (libotr user state, app ops, files),
- * its start and stop, and helpers every core module shares. */
+ * Engine: the composition root. It starts and stops every core module
+ * (potr_core_start/stop, public in potr.h), connects the layers' callbacks
+ * and hands libotr its app ops. No other core module includes this header
+ * (the process state every module shares is in core.h). */
 #ifndef POTR_ENGINE_H
 #define POTR_ENGINE_H
 
-#include <glib.h>
-#include <purple.h>
 #include <libotr/proto.h>
-#include <libotr/userstate.h>
 #include <libotr/message.h>
 
 #include "potr.h"
 
-/* Start the engine for PLUGIN (the core plugin): checks libotr's version,
- * reads the files, registers signals, hooks and commands. Returns FALSE
- * with ERROR set if the engine cannot run (libotr mismatch, pidgin-otr
- * loaded); nothing is left registered then. */
-gboolean potr_core_start(PurplePlugin *plugin, GError **error);
-
-/* Stop the engine: ends every private conversation (telling each peer),
- * cancels key generations, frees everything. Safe to call twice. */
-void potr_core_stop(void);
-
-/* The process's one user state; NULL when the core is not running. */
-OtrlUserState potr_core_userstate(void);
-
 /* The app ops handed to libotr. */
 const OtrlMessageAppOps *potr_core_ops(void);
-
-/* Full paths of the three files in purple_user_dir(); static strings,
- * valid while the core runs. */
-const char *potr_core_path_keys(void);
-const char *potr_core_path_fingerprints(void);
-const char *potr_core_path_instags(void);
-
-/* Write the fingerprint file now (atomic, merged with what another
- * program wrote, whose changes are taken first as by
- * potr_core_refresh_trust()); failure is reported to the user. Emits
- * "fingerprints-changed". */
-void potr_core_save_fingerprints(void);
-
-/* Read the fingerprint file again if another program changed it (one
- * stat() otherwise), emitting "fingerprints-changed" and changed levels.
- * Call before trust is used; safe inside libotr's callbacks. */
-void potr_core_refresh_trust(void);
-
-/* potr_core_refresh_trust(), and the key file too. Never inside libotr's
- * callbacks (libotr may hold a key that a re-read frees). */
-void potr_core_refresh_files(void);
-
-/* Account from libotr's ACCOUNTNAME/PROTOCOL pair, or NULL. */
-PurpleAccount *potr_core_find_account(const char *accountname, const char *protocol);
-
-/* Normalised buddy name (newly allocated), as used for context usernames
- * and in otr.fingerprints: purple_normalize() of WHO for ACCOUNT. */
-char *potr_core_normalize(PurpleAccount *account, const char *who);
-
-/* Emit "level-changed" for CONV (if the level really changed since the
- * last emission for it). */
-void potr_core_emit_level(PurpleConversation *conv);
 
 #endif /* POTR_ENGINE_H */

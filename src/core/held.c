@@ -9,16 +9,18 @@
 #include <libotr/proto.h>
 #include <libotr/context.h>
 
-#include "engine.h"
+#include "core.h"
 #include "secret.h"
 #include "session.h"
+#include "peer.h"
+#include "notice.h"
 
 /* Messages held for one buddy at the most; the user is told beyond. */
 #define POTR_MAX_HELD 100
 
-/* potr_session_key() -> GQueue of char* (HTML typed by the user) */
+/* potr_peer_key() -> GQueue of char* (HTML typed by the user) */
 static GHashTable *held = NULL;
-/* potr_session_key()s whose messages are sent on the next idle, and that idle */
+/* potr_peer_key()s whose messages are sent on the next idle, and that idle */
 static GHashTable *flush_pending = NULL;
 static guint flush_source = 0;
 
@@ -32,7 +34,7 @@ free_queue(gpointer queue)
 static GQueue *
 held_queue(PurpleAccount *account, const char *who, gboolean create)
 {
-    char *key = potr_session_key(account, who);
+    char *key = potr_peer_key(account, who);
     GQueue *queue = g_hash_table_lookup(held, key);
 
     if (queue == NULL && create) {
@@ -71,13 +73,13 @@ potr_held_add(PurpleAccount *account, const char *who, char **message)
 {
     PurpleConversation *conv = purple_conversation_new(PURPLE_CONV_TYPE_IM, account, who);
     GQueue *queue = held_queue(account, who, TRUE);
-    ConnContext *context = potr_session_find(account, who, OTRL_INSTAG_MASTER, TRUE);
+    ConnContext *context = potr_core_find_context(account, who, OTRL_INSTAG_MASTER, TRUE);
     gboolean first = g_queue_is_empty(queue);
-    gboolean on_hold = potr_session_on_hold(potr_session_find(account, who, OTRL_INSTAG_BEST, FALSE));
+    gboolean on_hold = potr_session_on_hold(potr_core_find_context(account, who, OTRL_INSTAG_BEST, FALSE));
 
     potr_session_echo(conv, *message);
     if (g_queue_get_length(queue) >= POTR_MAX_HELD) {
-        potr_session_say(conv, _("This message was NOT sent: too many messages are already waiting "
+        potr_notice_say(conv, _("This message was NOT sent: too many messages are already waiting "
                                "for the private conversation with {buddy}."),
                        who, NULL, PURPLE_MESSAGE_ERROR);
         g_clear_pointer(message, potr_secret_free);
@@ -85,7 +87,7 @@ potr_held_add(PurpleAccount *account, const char *who, char **message)
     }
     g_queue_push_tail(queue, *message);
     *message = NULL;
-    potr_session_say(conv, on_hold ? _("Not sent yet: it will be sent, encrypted, as soon as the "
+    potr_notice_say(conv, on_hold ? _("Not sent yet: it will be sent, encrypted, as soon as the "
                                        "conversation with {buddy} is private again.")
                                    : _("Not sent yet: it will be sent as soon as the conversation "
                                        "with {buddy} is private (your policy requires encryption)."),
@@ -103,7 +105,7 @@ potr_held_add(PurpleAccount *account, const char *who, char **message)
 static void
 flush_held(ConnContext *context)
 {
-    PurpleAccount *account = potr_core_find_account(context->accountname, context->protocol);
+    PurpleAccount *account = potr_peer_find_account(context->accountname, context->protocol);
     PurpleConversation *conv = potr_session_conv(context, TRUE);
     GQueue *queue = NULL;
     guint sent = 0;
@@ -125,7 +127,7 @@ flush_held(ConnContext *context)
     if (sent > 0) {
         line = g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "%u waiting message was sent privately.",
                                         "%u waiting messages were sent privately.", sent), sent);
-        potr_session_write(conv, line, PURPLE_MESSAGE_SYSTEM, FALSE);
+        potr_notice_write(conv, line, PURPLE_MESSAGE_SYSTEM, FALSE);
         g_free(line);
     }
 }
@@ -146,7 +148,7 @@ flush_later(gpointer data)
 
         if (g_strv_length(parts) == 3
             && (account = purple_accounts_find(parts[1], parts[0])) != NULL
-            && (context = potr_session_find(account, parts[2], OTRL_INSTAG_BEST, FALSE)) != NULL)
+            && (context = potr_core_find_context(account, parts[2], OTRL_INSTAG_BEST, FALSE)) != NULL)
             flush_held(context);
         g_strfreev(parts);
     }
@@ -158,11 +160,11 @@ flush_later(gpointer data)
 void
 potr_held_flush_soon(ConnContext *context)
 {
-    PurpleAccount *account = potr_core_find_account(context->accountname, context->protocol);
+    PurpleAccount *account = potr_peer_find_account(context->accountname, context->protocol);
 
     if (account == NULL || potr_held_count(account, context->username) == 0)
         return;
-    g_hash_table_add(flush_pending, potr_session_key(account, context->username));
+    g_hash_table_add(flush_pending, potr_peer_key(account, context->username));
     if (flush_source == 0)
         flush_source = g_idle_add(flush_later, NULL);
 }
@@ -175,34 +177,29 @@ potr_held_drop(PurpleAccount *account)
     GHashTableIter iter;
     gpointer key = NULL;
     gpointer value = NULL;
-    char *prefix = account != NULL ? g_strdup_printf("%s\n%s", purple_account_get_protocol_id(account),
-                                    purple_account_get_username(account)) : NULL;
 
     g_hash_table_iter_init(&iter, held);
     while (g_hash_table_iter_next(&iter, &key, &value)) {
-        char **parts = NULL;
+        const char *buddy = potr_peer_key_buddy(key, account);
         guint count = g_queue_get_length(value);
 
-        if (prefix != NULL && !(g_str_has_prefix(key, prefix) && ((char *)key)[strlen(prefix)] == '\n'))
-            continue;
-        parts = g_strsplit(key, "\n", 3);
-        if (count > 0 && g_strv_length(parts) == 3) {
-            PurpleAccount *owner = purple_accounts_find(parts[1], parts[0]);
+        if (account != NULL && buddy == NULL)
+            continue;   /* another account's */
+        if (count > 0 && buddy != NULL) {
+            PurpleAccount *owner = potr_peer_key_account(key);
             PurpleConversation *conv = owner != NULL
-                ? purple_find_conversation_with_account(PURPLE_CONV_TYPE_IM, parts[2], owner) : NULL;
+                ? purple_find_conversation_with_account(PURPLE_CONV_TYPE_IM, buddy, owner) : NULL;
             char *line = g_strdup_printf(g_dngettext(GETTEXT_PACKAGE, "%u message waiting for the private conversation was NOT sent.",
                                                   "%u messages waiting for the private conversation were NOT sent.",
                                                   count), count);
             if (conv != NULL)
-                potr_session_write(conv, line, PURPLE_MESSAGE_ERROR, FALSE);
+                potr_notice_write(conv, line, PURPLE_MESSAGE_ERROR, FALSE);
             else
                 purple_debug_warning("purple-otr", "%u held messages dropped\n", count);
             g_free(line);
         }
-        g_strfreev(parts);
         g_hash_table_iter_remove(&iter);
     }
-    g_free(prefix);
 }
 
 

@@ -8,8 +8,7 @@
 #include <gcrypt.h>
 #include <libotr/context_priv.h>
 
-#include "engine.h"
-#include "session.h"
+#include "core.h"
 
 /* Why pad, and why this bucket scheme: OTR encrypts with AES in counter
  * mode, so without padding the ciphertext is exactly as long as the text
@@ -115,7 +114,7 @@ potr_metadata_hide_chat_states(PurpleAccount *account, const char *who)
 
     if (account == NULL || who == NULL || purple_prefs_get_bool(POTR_PREF_CHATSTATES))
         return FALSE;
-    master = potr_session_find(account, who, OTRL_INSTAG_MASTER, FALSE);
+    master = potr_core_find_context(account, who, OTRL_INSTAG_MASTER, FALSE);
     for (ConnContext *c = master; c != NULL && c->m_context == master; c = c->next)
         if (c->msgstate == OTRL_MSGSTATE_ENCRYPTED)
             return TRUE;

@@ -8,7 +8,7 @@
 #include <libotr/instag.h>
 
 #include "ake.h"
-#include "engine.h"
+#include "core.h"
 #include "events.h"
 #include "html.h"
 #include "metadata.h"
@@ -16,6 +16,8 @@
 #include "session.h"
 #include "smp.h"
 #include "store.h"
+#include "peer.h"
+#include "notice.h"
 
 static guint poll_timer = 0;
 
@@ -68,7 +70,7 @@ context_account(void *opdata, ConnContext *context)
         && g_strcmp0(purple_account_get_username(data->account), context->accountname) == 0
         && g_strcmp0(purple_account_get_protocol_id(data->account), context->protocol) == 0)
         return data->account;
-    return potr_core_find_account(context->accountname, context->protocol);
+    return potr_peer_find_account(context->accountname, context->protocol);
 }
 
 static OtrlPolicy
@@ -86,7 +88,7 @@ static void
 op_create_privkey(void *opdata, const char *accountname, const char *protocol)
 {
     PotrOpData *data = opdata;
-    PurpleAccount *account = potr_core_find_account(accountname, protocol);
+    PurpleAccount *account = potr_peer_find_account(accountname, protocol);
 
     if (account == NULL)
         return;
@@ -97,7 +99,7 @@ static int
 op_is_logged_in(void *opdata, const char *accountname, const char *protocol,
                 const char *recipient)
 {
-    PurpleAccount *account = potr_core_find_account(accountname, protocol);
+    PurpleAccount *account = potr_peer_find_account(accountname, protocol);
     PurpleBuddy *buddy = NULL;
 
     if (account == NULL || !purple_account_is_connected(account))
@@ -120,7 +122,7 @@ op_inject_message(void *opdata, const char *accountname, const char *protocol,
                   const char *recipient, const char *message)
 {
     PotrOpData *data = opdata;
-    PurpleAccount *account = potr_core_find_account(accountname, protocol);
+    PurpleAccount *account = potr_peer_find_account(accountname, protocol);
     PurpleConnection *gc = NULL;
     const char *to = recipient;
 
@@ -135,7 +137,7 @@ op_inject_message(void *opdata, const char *accountname, const char *protocol,
     }
     /* answer the very address (e.g. XMPP resource) the message came from */
     if (data != NULL && data->peer != NULL && data->account == account) {
-        char *norm = potr_core_normalize(account, data->peer);
+        char *norm = potr_peer_normalize(account, data->peer);
         if (g_strcmp0(norm, recipient) == 0)
             to = data->peer;
         g_free(norm);
@@ -168,7 +170,7 @@ static void
 op_new_fingerprint(void *opdata, OtrlUserState us, const char *accountname,
                    const char *protocol, const char *username, unsigned char fingerprint[20])
 {
-    PurpleAccount *account = potr_core_find_account(accountname, protocol);
+    PurpleAccount *account = potr_peer_find_account(accountname, protocol);
     PurpleConversation *conv = NULL;
     char human[OTRL_PRIVKEY_FPRINT_HUMAN_LEN];
     char *line = NULL;
@@ -181,8 +183,8 @@ op_new_fingerprint(void *opdata, OtrlUserState us, const char *accountname,
                                "Verify it (/otr smp ask, or compare with /otr fingerprint and "
                                "/otr trust) before you trust the conversation."),
                              username, human);
-    potr_session_write(conv, line, PURPLE_MESSAGE_SYSTEM, FALSE);
-    potr_session_set_shown(conv, human);
+    potr_notice_write(conv, line, PURPLE_MESSAGE_SYSTEM, FALSE);
+    potr_notice_set_shown(conv, human);
     g_free(line);
 }
 
@@ -296,10 +298,10 @@ op_handle_msg_event(void *opdata, OtrlMessageEvent msg_event, ConnContext *conte
     if (line == NULL)
         return;
     conv = potr_session_conv(context, TRUE);
-    potr_session_write(conv, line, flags, TRUE);
+    potr_notice_write(conv, line, flags, TRUE);
     g_free(line);
     if (msg_event == OTRL_MSGEVENT_CONNECTION_ENDED)
-        potr_core_emit_level(conv);
+        potr_session_emit_level(conv);
 }
 
 static void

@@ -5,7 +5,7 @@
 #include <purple.h>
 #include <libpurple/core.h>
 
-#include "engine.h"
+#include "potr.h"
 
 
 static guint refuse_source = 0;

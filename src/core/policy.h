@@ -10,19 +10,6 @@
 
 #include "potr.h"
 
-/* Global preference paths (compatible with pidgin-otr). */
-#define POTR_PREF_ROOT "/OTR"
-#define POTR_PREF_ENABLED "/OTR/enabled"
-#define POTR_PREF_AUTOMATIC "/OTR/automatic"
-#define POTR_PREF_ONLYPRIVATE "/OTR/onlyprivate"
-#define POTR_PREF_AVOIDLOGGING "/OTR/avoidloggingotr"
-#define POTR_PREF_SHOWBUTTON "/OTR/showotrbutton"
-/* purple-otr's own (metadata.c): pad every encrypted message so that its
- * length shows only a bucket (default TRUE); send typing notifications
- * and chat states in private conversations too (default FALSE). */
-#define POTR_PREF_PADDING "/OTR/padmessages"
-#define POTR_PREF_CHATSTATES "/OTR/sendchatstates"
-
 /* Register the global preferences with their defaults (idempotent). */
 void potr_policy_init_prefs(void);
 
@@ -33,18 +20,8 @@ void potr_policy_init_prefs(void);
 PotrPolicy potr_policy_from_flags(gboolean enabled, gboolean automatic,
                                   gboolean onlyprivate);
 
-/* The global (default) policy from the prefs. */
-PotrPolicy potr_policy_global(void);
-
-/* The per-buddy override of BUDDY, or FALSE if it has none (uses the
- * global policy). */
-gboolean potr_policy_buddy_override(PurpleBuddy *buddy, PotrPolicy *policy);
-
-/* Set BUDDY's override to POLICY; USE_DEFAULT TRUE clears it instead. */
-void potr_policy_set_buddy(PurpleBuddy *buddy, gboolean use_default, PotrPolicy policy);
-
-/* "Don't log OTR conversations" for WHO on ACCOUNT (buddy override first). */
-gboolean potr_policy_avoid_logging(PurpleAccount *account, const char *who);
+/* potr_policy_global, potr_policy_buddy_override, potr_policy_set_buddy,
+ * potr_policy_avoid_logging and the POTR_PREF_* paths: public, in potr.h. */
 
 /* The libotr policy bits for POLICY. */
 OtrlPolicy potr_policy_to_otrl(PotrPolicy policy);

@@ -7,10 +7,11 @@
 #include <string.h>
 #include <libotr/context.h>
 
-#include "engine.h"
+#include "core.h"
 #include "session.h"
+#include "peer.h"
 
-/* potr_session_key()s of conversations that were private when the peer or
+/* potr_peer_key()s of conversations that were private when the peer or
  * we went offline: they are started again when both are back */
 static GHashTable *resume = NULL;
 
@@ -32,12 +33,12 @@ on_signing_off(PurpleConnection *gc, gpointer data)
     /* collect first: putting a session on hold changes the context list */
     for (ConnContext *c = us != NULL ? us->context_root : NULL; c != NULL; c = c->next)
         if (c->msgstate == OTRL_MSGSTATE_ENCRYPTED
-            && potr_core_find_account(c->accountname, c->protocol) == account)
+            && potr_peer_find_account(c->accountname, c->protocol) == account)
             g_hash_table_add(peers, g_strdup(c->username));
     g_hash_table_iter_init(&iter, peers);
     while (g_hash_table_iter_next(&iter, &who, NULL))
         if (potr_session_hold(account, who, TRUE, POTR_CHANGE_WENT_OFFLINE))
-            g_hash_table_add(resume, potr_session_key(account, who));
+            g_hash_table_add(resume, potr_peer_key(account, who));
     g_hash_table_destroy(peers);
 }
 
@@ -57,24 +58,18 @@ static void
 on_signed_on(PurpleConnection *gc, gpointer data)
 {
     PurpleAccount *account = purple_connection_get_account(gc);
-    char *prefix = g_strdup_printf("%s\n%s", purple_account_get_protocol_id(account),
-                                   purple_account_get_username(account));
     GList *keys = g_hash_table_get_keys(resume);
 
     for (GList *l = keys; l != NULL; l = l->next) {
         const char *key = l->data;
-        const char *who = NULL;
+        const char *who = potr_peer_key_buddy(key, account);
 
-        if (!g_str_has_prefix(key, prefix) || key[strlen(prefix)] != '\n')
-            continue;
-        who = key + strlen(prefix) + 1;
-        if (purple_find_buddy(account, who) != NULL)
+        if (who == NULL || purple_find_buddy(account, who) != NULL)
             continue;
         resume_one(account, who);
         g_hash_table_remove(resume, key);
     }
     g_list_free(keys);
-    g_free(prefix);
 }
 
 /* The peer looks gone (its client was killed, its network lost, or the
@@ -87,14 +82,14 @@ on_buddy_signed_off(PurpleBuddy *buddy, gpointer data)
     const char *who = purple_buddy_get_name(buddy);
 
     if (potr_session_hold(account, who, FALSE, POTR_CHANGE_OFFLINE))
-        g_hash_table_add(resume, potr_session_key(account, who));
+        g_hash_table_add(resume, potr_peer_key(account, who));
 }
 
 static void
 on_buddy_signed_on(PurpleBuddy *buddy, gpointer data)
 {
     PurpleAccount *account = purple_buddy_get_account(buddy);
-    char *key = potr_session_key(account, purple_buddy_get_name(buddy));
+    char *key = potr_peer_key(account, purple_buddy_get_name(buddy));
 
     if (g_hash_table_remove(resume, key))
         resume_one(account, purple_buddy_get_name(buddy));

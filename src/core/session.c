@@ -9,7 +9,7 @@
 #include <libotr/privkey.h>
 #include <libotr/tlv.h>
 
-#include "engine.h"
+#include "core.h"
 #include "dialogs.h"
 #include "events.h"
 #include "ops.h"
@@ -21,98 +21,12 @@
 #include "metadata.h"
 #include "secret.h"
 #include "smp.h"
-
-/* Seconds during which an identical status line is not repeated. */
-#define POTR_DEDUPE_SECONDS 10
-
-/* What the core keeps about one conversation. */
-typedef struct {
-    char *last_html;     /* the last status line (repeat suppression) */
-    gint64 last_when;
-    char *shown;         /* the peer's fingerprint last shown in it (human form) */
-} ConvData;
+#include "peer.h"
+#include "notice.h"
 
 /* "protocol\naccount" -> GHashTable set of peers waiting for the key */
 static GHashTable *key_waiters = NULL;
-/* PurpleConversation* -> ConvData */
-static GHashTable *conv_data = NULL;
 static void *session_handle = NULL;
-
-char *
-potr_session_key(PurpleAccount *account, const char *who)
-{
-    char *norm = potr_core_normalize(account, who);
-    char *key = g_strdup_printf("%s\n%s\n%s", purple_account_get_protocol_id(account),
-                                purple_account_get_username(account), norm);
-    g_free(norm);
-    return key;
-}
-
-static char *
-account_key(PurpleAccount *account)
-{
-    return g_strdup_printf("%s\n%s", purple_account_get_protocol_id(account),
-                           purple_account_get_username(account));
-}
-
-static void
-free_conv_data(gpointer data)
-{
-    ConvData *cd = data;
-
-    g_free(cd->last_html);
-    g_free(cd->shown);
-    g_free(cd);
-}
-
-static ConvData *
-conv_data_of(PurpleConversation *conv)
-{
-    ConvData *cd = g_hash_table_lookup(conv_data, conv);
-
-    if (cd == NULL) {
-        cd = g_new0(ConvData, 1);
-        g_hash_table_insert(conv_data, conv, cd);
-    }
-    return cd;
-}
-
-void
-potr_session_set_shown(PurpleConversation *conv, const char *human)
-{
-    ConvData *cd = NULL;
-
-    if (conv == NULL || conv_data == NULL)
-        return;
-    cd = conv_data_of(conv);
-    g_free(cd->shown);
-    cd->shown = g_strdup(human);
-}
-
-const char *
-potr_session_shown(PurpleConversation *conv)
-{
-    ConvData *cd = conv != NULL && conv_data != NULL ? g_hash_table_lookup(conv_data, conv) : NULL;
-
-    return cd != NULL ? cd->shown : NULL;
-}
-
-ConnContext *
-potr_session_find(PurpleAccount *account, const char *who, otrl_instag_t instance, gboolean add)
-{
-    OtrlUserState us = potr_core_userstate();
-    ConnContext *context = NULL;
-    char *norm = NULL;
-
-    if (us == NULL || account == NULL || who == NULL)
-        return NULL;
-    norm = potr_core_normalize(account, who);
-    context = otrl_context_find(us, norm, purple_account_get_username(account),
-                                purple_account_get_protocol_id(account), instance,
-                                add ? 1 : 0, NULL, NULL, NULL);
-    g_free(norm);
-    return context;
-}
 
 otrl_instag_t
 potr_session_instance(PurpleConversation *conv)
@@ -128,7 +42,7 @@ potr_session_set_instance(PurpleConversation *conv, otrl_instag_t instance)
     g_return_if_fail(conv != NULL);
     purple_conversation_set_data(conv, "potr-instance",
                                  instance == OTRL_INSTAG_BEST ? NULL : GUINT_TO_POINTER(instance));
-    potr_core_emit_level(conv);
+    potr_session_emit_level(conv);
 }
 
 ConnContext *
@@ -136,7 +50,7 @@ potr_session_context(PurpleConversation *conv)
 {
     if (conv == NULL)
         return NULL;
-    return potr_session_find(purple_conversation_get_account(conv),
+    return potr_core_find_context(purple_conversation_get_account(conv),
                              purple_conversation_get_name(conv),
                              potr_session_instance(conv), FALSE);
 }
@@ -168,7 +82,7 @@ potr_session_conv(ConnContext *context, gboolean create)
 
     if (context == NULL)
         return NULL;
-    account = potr_core_find_account(context->accountname, context->protocol);
+    account = potr_peer_find_account(context->accountname, context->protocol);
     if (account == NULL)
         return NULL;
     conv = purple_find_conversation_with_account(PURPLE_CONV_TYPE_IM, context->username, account);
@@ -177,54 +91,13 @@ potr_session_conv(ConnContext *context, gboolean create)
     return conv;
 }
 
-/* Lines written so far: the receive hook compares it to know whether the
- * user heard anything about a message. */
-static guint lines_written = 0;
-
-void
-potr_session_write(PurpleConversation *conv, const char *html, PurpleMessageFlags flags,
-                   gboolean dedupe)
-{
-    ConvData *cd = NULL;
-    gint64 now = g_get_monotonic_time();
-
-    if (conv == NULL || html == NULL || conv_data == NULL)
-        return;
-    cd = conv_data_of(conv);
-    if (dedupe && g_strcmp0(cd->last_html, html) == 0
-        && now - cd->last_when < POTR_DEDUPE_SECONDS * G_USEC_PER_SEC)
-        return;
-    g_free(cd->last_html);
-    cd->last_html = g_strdup(html);
-    cd->last_when = now;
-    lines_written++;
-    purple_conversation_write(conv, NULL, html, flags | PURPLE_MESSAGE_NO_LOG, time(NULL));
-}
-
-static void
-write_expanded(PurpleConversation *conv, const char *template_, const char *buddy,
-               const char *detail, PurpleMessageFlags flags)
-{
-    char *line = potr_event_expand(template_, buddy, detail);
-
-    potr_session_write(conv, line, flags, FALSE);
-    g_free(line);
-}
-
-void
-potr_session_say(PurpleConversation *conv, const char *template_, const char *buddy,
-                 const char *detail, PurpleMessageFlags flags)
-{
-    write_expanded(conv, template_, buddy, detail, flags);
-}
-
 /* An error line that is not repeated for a burst of the same cause. */
 static void
 write_dedupe(PurpleConversation *conv, const char *template_, const char *buddy)
 {
     char *line = potr_event_expand(template_, buddy, NULL);
 
-    potr_session_write(conv, line, PURPLE_MESSAGE_ERROR, TRUE);
+    potr_notice_write(conv, line, PURPLE_MESSAGE_ERROR, TRUE);
     g_free(line);
 }
 
@@ -232,7 +105,7 @@ write_dedupe(PurpleConversation *conv, const char *template_, const char *buddy)
 static gboolean
 any_instance_private(PurpleConversation *conv)
 {
-    ConnContext *master = potr_session_find(purple_conversation_get_account(conv),
+    ConnContext *master = potr_core_find_context(purple_conversation_get_account(conv),
                                             purple_conversation_get_name(conv),
                                             OTRL_INSTAG_MASTER, FALSE);
 
@@ -298,7 +171,7 @@ potr_session_encrypt(PurpleAccount *account, const char *who, otrl_instag_t inst
      * ignores it outside a private conversation */
     PotrOpData opdata = { .account = account, .peer = who, .padding = potr_metadata_padding_new() };
     ConnContext *context = NULL;
-    char *norm = potr_core_normalize(account, who);
+    char *norm = potr_peer_normalize(account, who);
     char *otr = NULL;
     gcry_error_t err = 0;
     gboolean ok = FALSE;
@@ -360,7 +233,7 @@ refuse(PurpleAccount *account, const char *who, char **message, const char *why)
     PurpleConversation *conv = purple_conversation_new(PURPLE_CONV_TYPE_IM, account, who);
 
     potr_session_echo(conv, *message);
-    write_expanded(conv, why, who, NULL, PURPLE_MESSAGE_ERROR);
+    potr_notice_say(conv, why, who, NULL, PURPLE_MESSAGE_ERROR);
     g_clear_pointer(message, g_free);
 }
 
@@ -379,7 +252,7 @@ on_sending_im(PurpleAccount *account, const char *receiver, char **message, gpoi
     conv = purple_find_conversation_with_account(PURPLE_CONV_TYPE_IM, receiver, account);
     if (conv != NULL)
         instance = potr_session_instance(conv);
-    context = potr_session_find(account, receiver, instance, TRUE);
+    context = potr_core_find_context(account, receiver, instance, TRUE);
     policy = potr_policy_for(account, receiver);
 
     if (potr_session_on_hold(context)) {
@@ -478,7 +351,7 @@ fresh_query(const char *message, gint64 age)
 static gboolean
 stored_readable(PurpleAccount *account, const char *who, const char *message)
 {
-    ConnContext *master = potr_session_find(account, who, OTRL_INSTAG_MASTER, FALSE);
+    ConnContext *master = potr_core_find_context(account, who, OTRL_INSTAG_MASTER, FALSE);
 
     if (!g_str_has_prefix(message, "?OTR:"))
         return FALSE;
@@ -522,7 +395,7 @@ on_receiving_im(PurpleAccount *account, char **who, char **message, PurpleConver
     if (us == NULL || who == NULL || *who == NULL || message == NULL || *message == NULL)
         return FALSE;
     opdata.peer = *who;
-    norm = potr_core_normalize(account, *who);
+    norm = potr_peer_normalize(account, *who);
     opdata.v3_data = g_str_has_prefix(*message, "?OTR:AAMD");
     if (potr_xmpp_take_delayed(account, *who, &age) && !fresh_query(*message, age)) {
         if (!stored_readable(account, *who, *message)) {
@@ -537,13 +410,13 @@ on_receiving_im(PurpleAccount *account, char **who, char **message, PurpleConver
         g_free(norm);
         return FALSE;
     }
-    if (!opdata.quiet && potr_ake_crossing_loser(account, norm, *message)) {
+    if (!opdata.quiet && potr_ake_our_commit_wins(account, norm, *message)) {
         purple_debug_info("purple-otr", "crossing key exchange: ours goes on\n");
         g_clear_pointer(message, g_free);
         g_free(norm);
         return FALSE;
     }
-    lines_before = lines_written;
+    lines_before = potr_notice_count();
     internal = otrl_message_receiving(us, &potr_ops, &opdata, purple_account_get_username(account),
                                       purple_account_get_protocol_id(account), norm, *message,
                                       &plain, &tlvs, &context, NULL, NULL);
@@ -555,9 +428,9 @@ on_receiving_im(PurpleAccount *account, char **who, char **message, PurpleConver
     otrl_tlv_free(tlvs);
 
     if (internal) {
-        if (opdata.quiet && lines_written == lines_before && is_plain_data_message(*message))
+        if (opdata.quiet && potr_notice_count() == lines_before && is_plain_data_message(*message))
             drop_stored(account, *who, message);   /* a stored message it could not read */
-        else if (lines_written == lines_before && is_plain_data_message(*message)) {
+        else if (potr_notice_count() == lines_before && is_plain_data_message(*message)) {
             /* libotr dropped an encrypted message without a word (data
              * from an instance it has no session with, as after a restart
              * of ours): the user hears of it, and so does the sender */
@@ -565,7 +438,7 @@ on_receiving_im(PurpleAccount *account, char **who, char **message, PurpleConver
                          _("An encrypted message from {buddy} could not be read and was ignored."),
                          norm);
             if (opdata.v3_data)   /* libotr names no context for it */
-                potr_session_tell_not_private(potr_session_find(account, norm, OTRL_INSTAG_MASTER, TRUE),
+                potr_session_tell_not_private(potr_core_find_context(account, norm, OTRL_INSTAG_MASTER, TRUE),
                                               &opdata);
         }
         g_clear_pointer(message, g_free);
@@ -576,7 +449,7 @@ on_receiving_im(PurpleAccount *account, char **who, char **message, PurpleConver
     if (plain != NULL)
         otrl_message_free(plain);
     if (conv != NULL)
-        potr_core_emit_level(conv);
+        potr_session_emit_level(conv);
     g_free(norm);
     return FALSE;
 }
@@ -651,8 +524,8 @@ warn_key_changed(PurpleConversation *conv, ConnContext *context)
     char human[OTRL_PRIVKEY_FPRINT_HUMAN_LEN];
 
     otrl_privkey_hash_to_human(human, context->active_fingerprint->fingerprint);
-    potr_session_set_shown(conv, human);
-    write_expanded(conv, _("WARNING: {buddy} is using a NEW key ({detail}), not the one you "
+    potr_notice_set_shown(conv, human);
+    potr_notice_say(conv, _("WARNING: {buddy} is using a NEW key ({detail}), not the one you "
                            "verified. It may be a new device, or someone impersonating {buddy}. "
                            "Verify it again (/otr smp ask) before you say anything private."),
                    context->username, human, PURPLE_MESSAGE_ERROR);
@@ -683,11 +556,11 @@ potr_session_changed(ConnContext *context, PotrChange change)
     update_logging(conv);
     text = change_text(context, change);
     if (text != NULL)
-        write_expanded(conv, text, context->username, NULL,
+        potr_notice_say(conv, text, context->username, NULL,
                        change == POTR_CHANGE_FINISHED ? PURPLE_MESSAGE_ERROR : PURPLE_MESSAGE_SYSTEM);
     if (secure && key_changed_since_verified(context))
         warn_key_changed(conv, context);
-    potr_core_emit_level(conv);
+    potr_session_emit_level(conv);
     if (secure) {
         potr_ake_settled(context);
         potr_held_flush_soon(context);
@@ -706,7 +579,7 @@ potr_session_hold(PurpleAccount *account, const char *who, gboolean tell_peer, P
 {
     OtrlUserState us = potr_core_userstate();
     PotrOpData opdata = { .account = account, .peer = who };
-    ConnContext *master = potr_session_find(account, who, OTRL_INSTAG_MASTER, FALSE);
+    ConnContext *master = potr_core_find_context(account, who, OTRL_INSTAG_MASTER, FALSE);
     gboolean held = FALSE;
 
     for (ConnContext *c = master; c != NULL && c->m_context == master; c = c->next) {
@@ -797,12 +670,12 @@ potr_session_query(PurpleAccount *account, const char *who)
 
     conv = purple_conversation_new(PURPLE_CONV_TYPE_IM, account, who);
     if (potr_policy_for(account, who) == POTR_POLICY_NEVER) {
-        write_expanded(conv, _("OTR is disabled for {buddy} (policy \"never\"): change it with /otr policy."),
+        potr_notice_say(conv, _("OTR is disabled for {buddy} (policy \"never\"): change it with /otr policy."),
                        who, NULL, PURPLE_MESSAGE_ERROR);
         return;
     }
     if (gc == NULL) {
-        write_expanded(conv, _("You are offline: the private conversation cannot start."),
+        potr_notice_say(conv, _("You are offline: the private conversation cannot start."),
                        who, NULL, PURPLE_MESSAGE_ERROR);
         return;
     }
@@ -810,11 +683,11 @@ potr_session_query(PurpleAccount *account, const char *who)
         potr_session_need_key(account, who);
         return;
     }
-    context = potr_session_find(account, who, OTRL_INSTAG_MASTER, TRUE);
+    context = potr_core_find_context(account, who, OTRL_INSTAG_MASTER, TRUE);
     if (context == NULL)
         return;
     query = query_message(account, potr_policy_for(account, who), context);
-    write_expanded(conv, context->msgstate == OTRL_MSGSTATE_ENCRYPTED
+    potr_notice_say(conv, context->msgstate == OTRL_MSGSTATE_ENCRYPTED
                    ? _("Refreshing the private conversation with {buddy}\xe2\x80\xa6")
                    : _("Starting a private conversation with {buddy}\xe2\x80\xa6"),
                    who, NULL, PURPLE_MESSAGE_SYSTEM);
@@ -834,7 +707,7 @@ potr_session_end(PurpleAccount *account, const char *who)
     char *norm = NULL;
 
     g_return_if_fail(account != NULL && who != NULL);
-    master = potr_session_find(account, who, OTRL_INSTAG_MASTER, FALSE);
+    master = potr_core_find_context(account, who, OTRL_INSTAG_MASTER, FALSE);
     if (master == NULL)
         return;
     /* the user's own end: the one way (with the peer's end) out of private */
@@ -845,7 +718,7 @@ potr_session_end(PurpleAccount *account, const char *who)
         was_private = was_private || c->msgstate != OTRL_MSGSTATE_PLAINTEXT;
         potr_smp_forget_request(c);
     }
-    norm = potr_core_normalize(account, who);
+    norm = potr_peer_normalize(account, who);
     otrl_message_disconnect_all_instances(us, &potr_ops, &opdata, purple_account_get_username(account),
                                           purple_account_get_protocol_id(account), norm);
     g_free(norm);
@@ -857,7 +730,7 @@ void
 potr_session_end_all(PurpleAccount *account)
 {
     OtrlUserState us = potr_core_userstate();
-    GHashTable *peers = NULL;   /* potr_session_key() -> account, each peer once */
+    GHashTable *peers = NULL;   /* potr_peer_key() -> account, each peer once */
     GHashTableIter iter;
     gpointer key = NULL;
     gpointer owner = NULL;
@@ -872,13 +745,13 @@ potr_session_end_all(PurpleAccount *account)
 
         if (c->msgstate == OTRL_MSGSTATE_PLAINTEXT)
             continue;
-        a = potr_core_find_account(c->accountname, c->protocol);
+        a = potr_peer_find_account(c->accountname, c->protocol);
         if (a != NULL && (account == NULL || a == account))
-            g_hash_table_insert(peers, potr_session_key(a, c->username), a);
+            g_hash_table_insert(peers, potr_peer_key(a, c->username), a);
     }
     g_hash_table_iter_init(&iter, peers);
     while (g_hash_table_iter_next(&iter, &key, &owner))
-        potr_session_end(owner, strrchr(key, '\n') + 1);
+        potr_session_end(owner, potr_peer_key_buddy(key, owner));
     g_hash_table_destroy(peers);
 }
 
@@ -886,7 +759,7 @@ static void
 on_keygen_done(const char *accountname, const char *protocol, gboolean ok,
                const GError *error, gpointer user_data)
 {
-    PurpleAccount *account = potr_core_find_account(accountname, protocol);
+    PurpleAccount *account = potr_peer_find_account(accountname, protocol);
 
     if (account == NULL)
         return;
@@ -914,7 +787,7 @@ void
 potr_session_need_key(PurpleAccount *account, const char *peer)
 {
     GHashTable *waiting = NULL;
-    char *key = account_key(account);
+    char *key = potr_peer_account_key(account);
     GError *error = NULL;
     gboolean running = potr_key_generating(account);
 
@@ -927,7 +800,7 @@ potr_session_need_key(PurpleAccount *account, const char *peer)
     if (peer != NULL && !g_hash_table_contains(waiting, peer)) {
         PurpleConversation *conv = purple_conversation_new(PURPLE_CONV_TYPE_IM, account, peer);
         g_hash_table_add(waiting, g_strdup(peer));
-        write_expanded(conv, _("Generating your private key for {detail} in the background; the "
+        potr_notice_say(conv, _("Generating your private key for {detail} in the background; the "
                                "private conversation will start by itself when it is ready."),
                        peer, purple_account_get_username(account), PURPLE_MESSAGE_SYSTEM);
     }
@@ -941,7 +814,7 @@ potr_session_need_key(PurpleAccount *account, const char *peer)
 void
 potr_session_key_done(PurpleAccount *account, gboolean ok)
 {
-    char *key = account_key(account);
+    char *key = potr_peer_account_key(account);
     GHashTable *waiting = NULL;
     GList *peers = NULL;
 
@@ -955,11 +828,11 @@ potr_session_key_done(PurpleAccount *account, gboolean ok)
         PurpleConversation *conv = purple_conversation_new(PURPLE_CONV_TYPE_IM, account, l->data);
 
         if (ok) {
-            write_expanded(conv, _("Your private key is ready."), l->data, NULL, PURPLE_MESSAGE_SYSTEM);
+            potr_notice_say(conv, _("Your private key is ready."), l->data, NULL, PURPLE_MESSAGE_SYSTEM);
             potr_ake_forget_stalled(account, l->data);
             potr_session_start(account, l->data);
         } else {
-            write_expanded(conv, _("Your private key could not be generated: the private "
+            potr_notice_say(conv, _("Your private key could not be generated: the private "
                                    "conversation with {buddy} cannot start."),
                            l->data, NULL, PURPLE_MESSAGE_ERROR);
         }
@@ -1092,7 +965,7 @@ potr_session_peer_error(ConnContext *context)
 
     if (cd->last_sent == NULL)
         return;
-    write_expanded(conv, _("{buddy} could not read one of your messages; the private conversation "
+    potr_notice_say(conv, _("{buddy} could not read one of your messages; the private conversation "
                            "will be refreshed. This message of yours may not have arrived: "
                            "\xe2\x80\x9c{detail}\xe2\x80\x9d"),
                    context->username, cd->last_sent, PURPLE_MESSAGE_ERROR);
@@ -1118,13 +991,13 @@ on_conversation_created(PurpleConversation *conv, gpointer data)
     if (purple_conversation_get_type(conv) != PURPLE_CONV_TYPE_IM)
         return;
     update_logging(conv);
-    potr_core_emit_level(conv);
+    potr_session_emit_level(conv);
 }
 
 static void
 on_deleting_conversation(PurpleConversation *conv, gpointer data)
 {
-    g_hash_table_remove(conv_data, conv);
+    potr_notice_conv_gone(conv);
     potr_dialogs_conv_gone(conv);
     purple_request_close_with_handle(conv);
 }
@@ -1138,7 +1011,7 @@ potr_session_init(void *handle)
     potr_held_init();
     key_waiters = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                         (GDestroyNotify)g_hash_table_destroy);
-    conv_data = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, free_conv_data);
+    potr_notice_init();
     potr_ake_init();
     purple_signal_connect(convs, "sending-im-msg", handle, PURPLE_CALLBACK(on_sending_im), NULL);
     purple_signal_connect(convs, "receiving-im-msg", handle, PURPLE_CALLBACK(on_receiving_im), NULL);
@@ -1165,7 +1038,42 @@ potr_session_uninit(void)
         }
     potr_held_uninit();
     g_clear_pointer(&key_waiters, g_hash_table_destroy);
-    g_clear_pointer(&conv_data, g_hash_table_destroy);
+    potr_notice_uninit();
     potr_ake_uninit();
     session_handle = NULL;
+}
+
+void
+potr_session_emit_level(PurpleConversation *conv)
+{
+    PotrLevel level = POTR_LEVEL_NOT_PRIVATE;
+    ConnContext *context = NULL;
+    guint instance = 0;
+    gpointer last = NULL;
+
+    if (conv == NULL || potr_core_handle() == NULL)
+        return;
+    level = potr_conv_level(conv);
+    context = level != POTR_LEVEL_NOT_PRIVATE ? potr_session_context(conv) : NULL;
+    instance = context != NULL ? context->their_instance : 0;
+    /* the level is stored + 1 so that "never emitted" (NULL) differs from
+     * "not private" (0); the instance in use too, since another login of
+     * the peer brings another key (dialogs that show it must follow) */
+    last = purple_conversation_get_data(conv, "potr-level");
+    if (last != NULL && GPOINTER_TO_INT(last) == (int)level + 1
+        && GPOINTER_TO_UINT(purple_conversation_get_data(conv, "potr-instance-shown")) == instance)
+        return;
+    purple_conversation_set_data(conv, "potr-level", GINT_TO_POINTER((int)level + 1));
+    purple_conversation_set_data(conv, "potr-instance-shown", GUINT_TO_POINTER(instance));
+    purple_signal_emit(potr_core_handle(), "level-changed", conv, (int)level);
+}
+
+PotrLevel
+potr_conv_level(PurpleConversation *conv)
+{
+    if (conv == NULL || potr_core_userstate() == NULL
+        || purple_conversation_get_type(conv) != PURPLE_CONV_TYPE_IM)
+        return POTR_LEVEL_NOT_PRIVATE;
+    potr_core_refresh_trust();
+    return potr_session_level_of(potr_session_context(conv));
 }

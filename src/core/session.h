@@ -17,12 +17,6 @@ void potr_session_init(void *handle);
 /* Drop every held message (each owner is told) and disconnect. */
 void potr_session_uninit(void);
 
-/* The context of WHO on ACCOUNT for INSTANCE (OTRL_INSTAG_MASTER,
- * OTRL_INSTAG_BEST, ... or a tag). ADD creates the master context if
- * missing. NULL if none. */
-ConnContext *potr_session_find(PurpleAccount *account, const char *who,
-                               otrl_instag_t instance, gboolean add);
-
 /* The instance CONV talks to: the one chosen with "/otr instance", else
  * OTRL_INSTAG_BEST. */
 otrl_instag_t potr_session_instance(PurpleConversation *conv);
@@ -34,13 +28,12 @@ ConnContext *potr_session_context(PurpleConversation *conv);
 /* Level of one context (NULL: not private). */
 PotrLevel potr_session_level_of(ConnContext *context);
 
+/* Emit "level-changed" for CONV (if the level really changed since the
+ * last emission for it). */
+void potr_session_emit_level(PurpleConversation *conv);
+
 /* The IM conversation for CONTEXT; CREATE opens one if there is none. */
 PurpleConversation *potr_session_conv(ConnContext *context, gboolean create);
-
-/* Write a status line (HTML) into CONV, never logged. Identical lines
- * written again within a few seconds are suppressed when DEDUPE. */
-void potr_session_write(PurpleConversation *conv, const char *html,
-                        PurpleMessageFlags flags, gboolean dedupe);
 
 /* The private state of CONTEXT changed (secure, insecure, refreshed,
  * finished): update logging, level, held messages, and tell the user. */
@@ -67,12 +60,6 @@ gboolean potr_session_hold(PurpleAccount *account, const char *who, gboolean tel
  * lost connection (not because the peer ended it), or fallen to plaintext
  * without the user's /otr end (whatever the cause: that never lowers it). */
 gboolean potr_session_on_hold(ConnContext *context);
-
-/* The peer's fingerprint (human form) last shown in CONV, or NULL; set
- * whenever a line or a dialog shows it. Trust without a fingerprint named
- * goes to this one only (see potr_conv_set_trusted). */
-void potr_session_set_shown(PurpleConversation *conv, const char *human);
-const char *potr_session_shown(PurpleConversation *conv);
 
 /* Send an OTR query (start or refresh) to WHO on ACCOUNT. If the account
  * has no key yet, the key is generated first and the query follows by
@@ -109,10 +96,6 @@ void potr_session_tell_not_private(ConnContext *context, const void *opdata);
  * to clear), save it at once and tell the user. */
 void potr_session_set_trust(ConnContext *context, const char *trust);
 
-/* The key of WHO on ACCOUNT in the core's tables:
- * "protocol\naccount\nnormalised buddy", newly allocated. */
-char *potr_session_key(PurpleAccount *account, const char *who);
-
 /* Send an OTR query to WHO now (no retry bookkeeping reset; see
  * potr_session_start). */
 void potr_session_query(PurpleAccount *account, const char *who);
@@ -145,10 +128,6 @@ typedef struct {
 
 /* CONTEXT's data, created on first use and freed with the context. */
 PotrContextData *potr_session_data(ConnContext *context);
-
-/* Write TEMPLATE ({buddy}, {detail}: escaped) into CONV, never logged. */
-void potr_session_say(PurpleConversation *conv, const char *template_, const char *buddy,
-                      const char *detail, PurpleMessageFlags flags);
 
 /* Encrypt HTML for WHO (INSTANCE) and send it; with LAST, the final
  * fragment is returned for the caller to send instead. FALSE if nothing

@@ -10,10 +10,12 @@
 #include <libotr/message.h>
 
 #include "dialogs.h"
-#include "engine.h"
+#include "core.h"
 #include "ops.h"
 #include "events.h"
 #include "session.h"
+#include "peer.h"
+#include "notice.h"
 
 /* The instance of CONV's peer whose verification request is pending, or
  * NULL. Why not the conversation's current instance: another login of the
@@ -23,7 +25,7 @@
 static ConnContext *
 pending_request(PurpleConversation *conv)
 {
-    ConnContext *master = potr_session_find(purple_conversation_get_account(conv),
+    ConnContext *master = potr_core_find_context(purple_conversation_get_account(conv),
                                             purple_conversation_get_name(conv),
                                             OTRL_INSTAG_MASTER, FALSE);
 
@@ -86,7 +88,7 @@ potr_smp_forget_request(ConnContext *context)
     /* its dialogs go: the core's, and the UIs' through an abort event */
     potr_dialogs_smp_close(conv);
     purple_signal_emit(potr_core_handle(), "smp-event", conv, POTR_SMP_ABORT, 0);
-    potr_session_say(conv, _("The verification request from {buddy} is gone: the private "
+    potr_notice_say(conv, _("The verification request from {buddy} is gone: the private "
                              "conversation it belonged to has ended."),
                      context->username, NULL, PURPLE_MESSAGE_SYSTEM);
 }
@@ -209,7 +211,7 @@ smp_outcome(ConnContext *context, int smp_event)
 static void
 abort_broken(ConnContext *context)
 {
-    PurpleAccount *account = potr_core_find_account(context->accountname, context->protocol);
+    PurpleAccount *account = potr_peer_find_account(context->accountname, context->protocol);
     PotrOpData opdata = { .account = account, .peer = potr_session_address(context) };
 
     if (account != NULL && context->msgstate == OTRL_MSGSTATE_ENCRYPTED)
@@ -232,7 +234,7 @@ smp_flood(ConnContext *context)
 
     if (potr_rate_allow(&md->peer_smps, POTR_PEER_SMPS_PER_MINUTE))
         return FALSE;
-    account = potr_core_find_account(context->accountname, context->protocol);
+    account = potr_peer_find_account(context->accountname, context->protocol);
     opdata.account = account;
     opdata.peer = potr_session_address(context);
     if (account != NULL)
@@ -240,11 +242,11 @@ smp_flood(ConnContext *context)
                                 context->protocol, context->username, context->their_instance);
     otrl_context_force_finished(context);
     potr_smp_forget_request(context);
-    potr_session_say(potr_session_conv(context, TRUE),
+    potr_notice_say(potr_session_conv(context, TRUE),
                      _("{buddy} asked to verify you too many times in a minute: the private "
                        "conversation was ended to protect this program. Refresh it (/otr refresh) "
                        "if you trust {buddy}."), context->username, NULL, PURPLE_MESSAGE_ERROR);
-    potr_core_emit_level(potr_session_conv(context, FALSE));
+    potr_session_emit_level(potr_session_conv(context, FALSE));
     return TRUE;
 }
 
@@ -287,8 +289,8 @@ potr_smp_event(ConnContext *context, int smp_event, unsigned short progress,
     }
     if (conv != NULL)
         purple_signal_emit(potr_core_handle(), "smp-event", conv, smp_event, (int)progress);
-    potr_session_say(conv, text, context->username, question, flags);
-    potr_core_emit_level(conv);
+    potr_notice_say(conv, text, context->username, question, flags);
+    potr_session_emit_level(conv);
     if (conv != NULL && (smp_event == OTRL_SMPEVENT_ASK_FOR_ANSWER
                          || smp_event == OTRL_SMPEVENT_ASK_FOR_SECRET))
         potr_dialogs_smp_request(conv, question);

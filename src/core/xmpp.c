@@ -5,9 +5,9 @@
 
 #include <string.h>
 
-#include "engine.h"
+#include "core.h"
 #include "events.h"
-#include "session.h"
+#include "notice.h"
 
 /* OTR's whitespace tag: a base of 16 spaces/tabs, then 8 per version. */
 static const char ws_base[] = " \t  \t\t\t\t \t \t \t  ";
@@ -373,7 +373,7 @@ tell_copy(PurpleConnection *gc, xmlnode *message)
                                   : _("{buddy} sent an encrypted message to another of your devices; "
                                       "it can only be read there."),
                              peer, NULL);
-    potr_session_write(conv, line, PURPLE_MESSAGE_SYSTEM, TRUE);
+    potr_notice_write(conv, line, PURPLE_MESSAGE_SYSTEM, TRUE);
     g_free(line);
 }
 

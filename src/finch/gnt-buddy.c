@@ -10,7 +10,6 @@
 #include <gntcheckbox.h>
 #include <gntlabel.h>
 
-#include "policy.h"
 #include "potr.h"
 #include "gnt-prefs.h"
 

@@ -15,7 +15,6 @@
 #include <gntwindow.h>
 #include <gntconv.h>
 
-#include "policy.h"
 #include "potr.h"
 #include "gnt-auth.h"
 

@@ -13,7 +13,6 @@
 #include <gntlabel.h>
 #include <gnttree.h>
 
-#include "policy.h"
 #include "potr.h"
 #include "gnt-auth.h"
 

@@ -6,7 +6,6 @@
 
 #include <string.h>
 
-#include "policy.h"
 
 /* pidgin-otr's per-buddy "don't log" setting (blist node), read by the
  * core's potr_policy_avoid_logging() */

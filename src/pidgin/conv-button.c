@@ -8,7 +8,6 @@
 #include <gtkconvwin.h>
 #include <gtkimhtmltoolbar.h>
 
-#include "policy.h"
 
 #define ICON_SIZE 16
 

@@ -5,7 +5,6 @@
 #include "i18n.h"
 #include "potr-gtk.h"
 
-#include "policy.h"
 
 #define RADIO_KEY "potr-policy-radio-%d"
 
