@@ -8,6 +8,8 @@
 #include <time.h>
 #include <libotr/auth.h>
 #include <libotr/context.h>
+#include <libotr/context_priv.h>
+#include <libotr/instag.h>
 
 #include "core.h"
 #include "session.h"
@@ -32,8 +34,70 @@ static GHashTable *ake_tries = NULL;
  * counts (a stale one would block a fresh exchange). */
 #define POTR_COMMIT_FRESH_SECONDS 30
 
-gboolean
-potr_ake_our_commit_wins(PurpleAccount *account, const char *norm, const char *message)
+/* The message libotr acts on once MESSAGE from NORM is in: MESSAGE itself
+ * when it is not a fragment; the whole reassembled message (a new string,
+ * stored in *WHOLE for the caller to free) when MESSAGE is the fragment that
+ * completes one; NULL when it completes nothing (libotr only stores it).
+ * Why: a hostile peer (or the server) could send a D-H commit or a query in
+ * fragments, and the checks below, which read the message, would never see
+ * it. This follows libotr 4.1's reassembly (proto.c: "?OTR|sender|receiver,
+ * k,n,piece," for v3 in the sender instance's context, "?OTR,k,n,piece,"
+ * for v2 in the master context), reading its buffer and changing nothing;
+ * dropping the completing fragment keeps libotr from ever acting on it. */
+static const char *
+message_acted_on(PurpleAccount *account, const char *norm, const char *message, char **whole)
+{
+    const char *tag = NULL;
+    unsigned int their = 0, ours = 0;
+    unsigned short k = 0, n = 0;
+    int start = 0, end = 0;
+    otrl_instag_t instance = OTRL_INSTAG_MASTER;
+    ConnContext *master = NULL;
+    ConnContext *context = NULL;
+    const char *piece = NULL;
+    size_t piece_len = 0;
+
+    *whole = NULL;
+    if ((tag = strstr(message, "?OTR|")) != NULL) {
+        if (sscanf(tag, "?OTR|%x|%x,%hu,%hu,%n%*[^,],%n", &their, &ours, &k, &n, &start, &end) < 4)
+            return NULL;
+        if (their < OTRL_MIN_VALID_INSTAG)
+            return NULL;   /* libotr drops it as malformed */
+        instance = their;
+    } else if ((tag = strstr(message, "?OTR,")) != NULL) {
+        if (sscanf(tag, "?OTR,%hu,%hu,%n%*[^,],%n", &k, &n, &start, &end) < 2)
+            return NULL;
+    } else {
+        return message;
+    }
+    if (k == 0 || n == 0 || k > n || start <= 0 || end <= start)
+        return NULL;
+    master = potr_core_find_context(account, norm, OTRL_INSTAG_MASTER, FALSE);
+    if (ours != 0 && (master == NULL || master->our_instance != ours))
+        return NULL;   /* for another login of ours: libotr ignores it */
+    piece = tag + start;
+    piece_len = (size_t)(end - start - 1);
+    if (k == 1) {
+        if (n == 1)
+            *whole = g_strndup(piece, piece_len);
+        return *whole;
+    }
+    context = instance == OTRL_INSTAG_MASTER
+                  ? master
+                  : potr_core_find_context(account, norm, instance, FALSE);
+    if (context == NULL || context->context_priv == NULL || context->context_priv->fragment == NULL
+        || k != n || n != context->context_priv->fragment_n
+        || k != context->context_priv->fragment_k + 1)
+        return NULL;
+    *whole = g_malloc(context->context_priv->fragment_len + piece_len + 1);
+    memcpy(*whole, context->context_priv->fragment, context->context_priv->fragment_len);
+    memcpy(*whole + context->context_priv->fragment_len, piece, piece_len);
+    (*whole)[context->context_priv->fragment_len + piece_len] = '\0';
+    return *whole;
+}
+
+static gboolean
+our_commit_wins(PurpleAccount *account, const char *norm, const char *message)
 {
     char *key = NULL;
     char *own = NULL;
@@ -53,6 +117,17 @@ potr_ake_our_commit_wins(PurpleAccount *account, const char *norm, const char *m
     return ours_wins;
 }
 
+gboolean
+potr_ake_our_commit_wins(PurpleAccount *account, const char *norm, const char *message)
+{
+    char *whole = NULL;
+    const char *acted = message_acted_on(account, norm, message, &whole);
+    gboolean wins = acted != NULL && our_commit_wins(account, norm, acted);
+
+    g_free(whole);
+    return wins;
+}
+
 /* Key exchanges a peer may start in a minute. Why a bound: each one costs
  * a modular exponentiation and a signature, and libotr keeps about 10 KB
  * of every exchange a peer starts over a private conversation for as long
@@ -62,8 +137,8 @@ potr_ake_our_commit_wins(PurpleAccount *account, const char *norm, const char *m
  * retries of a stalled one). */
 #define POTR_PEER_AKES_PER_MINUTE 10
 
-gboolean
-potr_ake_peer_may_start(PurpleAccount *account, const char *norm, const char *message)
+static gboolean
+peer_may_start(PurpleAccount *account, const char *norm, const char *message)
 {
     ConnContext *master = NULL;
     PotrContextData *md = NULL;
@@ -86,6 +161,17 @@ potr_ake_peer_may_start(PurpleAccount *account, const char *norm, const char *me
                            "for the rest of it."), master->username, NULL, PURPLE_MESSAGE_ERROR);
     purple_debug_info("purple-otr", "key exchange beyond the rate limit dropped\n");
     return FALSE;
+}
+
+gboolean
+potr_ake_peer_may_start(PurpleAccount *account, const char *norm, const char *message)
+{
+    char *whole = NULL;
+    const char *acted = message_acted_on(account, norm, message, &whole);
+    gboolean may = acted == NULL || peer_may_start(account, norm, acted);
+
+    g_free(whole);
+    return may;
 }
 
 void

@@ -19,12 +19,14 @@ void potr_ake_commit_sent(PurpleAccount *account, const char *who);
 /* TRUE if MESSAGE from NORM (normalised) is a v3 D-H commit that crosses
  * a fresh one of ours and ours wins, so that MESSAGE must be ignored: of
  * two crossing commits, the one from the side whose account name sorts
- * first goes on. */
+ * first goes on. A fragment counts as the message it completes. */
 gboolean potr_ake_our_commit_wins(PurpleAccount *account, const char *norm, const char *message);
 
 /* FALSE if MESSAGE from NORM (normalised) starts a key exchange (a query
  * or a D-H commit) beyond what a peer may start per minute: it is then
- * dropped (the user is told once a minute). */
+ * dropped (the user is told once a minute). A fragment counts as the
+ * message it completes: the last fragment of a commit beyond the bound is
+ * the one dropped. */
 gboolean potr_ake_peer_may_start(PurpleAccount *account, const char *norm, const char *message);
 
 /* A query went to WHO: check, a little later, that the key exchange ended;

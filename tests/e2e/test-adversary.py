@@ -19,8 +19,10 @@
 #  - text chosen by the peer never becomes markup in a status line;
 #  - replayed and duplicated OTR data changes nothing.
 
+import base64
 import os
 import re
+import struct
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -495,6 +497,50 @@ def test_refresh_flood(tap, server, trio):
     tap.is_(plaintext_on_wire(server, [alice], secret), [], 'encrypted')
 
 
+def otr_commit(sender_tag):
+    """A v3 D-H commit (the first message of a key exchange) from a login
+    with instance tag SENDER_TAG; its numbers are random, which the
+    receiver can only find out later in the exchange."""
+    egx = os.urandom(192)
+    data = (struct.pack('>HBII', 3, 2, sender_tag, 0) + struct.pack('>I', len(egx)) + egx
+            + struct.pack('>I', 32) + os.urandom(32))
+    return '?OTR:' + base64.b64encode(data).decode() + '.'
+
+
+def otr_fragments(message, sender_tag, size):
+    """MESSAGE as OTR v3 fragments of SIZE characters, but for the first:
+    "?OTR" alone, so that no fragment shows what kind of message it is."""
+    pieces = [message[:4]] + [message[i:i + size] for i in range(4, len(message), size)]
+    return ['?OTR|%08x|%08x,%05d,%05d,%s,' % (sender_tag, 0, k, len(pieces), piece)
+            for k, piece in enumerate(pieces, 1)]
+
+
+def test_fragmented_commit_flood(tap, server, trio):
+    """The bound on key exchanges holds when the commits come in fragments
+    (the receiver only sees a commit once libotr has put it together)."""
+    alice, one = trio.alice, trio.one
+    private_with(one, alice)
+    raw = rawxmpp.RawClient('bob-raw', 'bob@localhost/raw', 'bob-pw', server)
+    try:
+        raw.connect()
+        mark = alice.mark()
+        for i in range(20):
+            tag = 0x1000 + i
+            for fragment in otr_fragments(otr_commit(tag), tag, 90):
+                raw.send_message('alice@localhost/e2e', fragment)
+        raw.flush()
+        warn = line(alice, B, 'too many key exchanges', since=mark, timeout=40)
+        tap.ok(warn.flags & harness.MSG_ERROR, '20 key exchanges sent in fragments: alice is told '
+               'it is too many')
+        harness.settle(alice)
+        answers = alice.find(('xmpp-out', r'\?OTR:AAMK'), since=mark)
+        tap.ok(1 <= len(answers) <= 10, 'alice answers at most 10 of them (%d)' % len(answers))
+        tap.ok(NOT_PRIVATE not in levels(alice, B, since=mark),
+               'the conversation stays private', repr(levels(alice, B, since=mark)))
+    finally:
+        close_all(raw)
+
+
 def test_smp_flood(tap, server, trio):
     alice, one = trio.alice, trio.one
     private_with(one, alice)
@@ -532,6 +578,8 @@ def main():
     tap.run('peer text is never markup', test_peer_text_not_markup, timeout=60)
     tap.run('replayed and duplicated data', with_trio(test_replay_and_duplicates), timeout=120)
     tap.run('refresh flood is bounded', with_trio(test_refresh_flood), timeout=120)
+    tap.run('fragmented key exchange flood is bounded', with_trio(test_fragmented_commit_flood),
+            timeout=120)
     tap.run('verification flood is bounded', with_trio(test_smp_flood), timeout=120)
     tap.done()
 
