@@ -50,6 +50,8 @@ potr_ops_max_message_size(PurpleAccount *account, const char *protocol)
 
     if (account != NULL)
         configured = purple_account_get_int(account, "otr.max_message_size", -1);
+    if (configured > 0 && configured < POTR_FRAGMENT_MIN)
+        return POTR_FRAGMENT_MIN;
     if (configured >= 0)
         return configured;
     for (guint i = 0; i < G_N_ELEMENTS(max_sizes); i++)

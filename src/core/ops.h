@@ -24,8 +24,18 @@ extern const OtrlMessageAppOps potr_ops;
 /* Stop libotr's periodic timer (at unload). */
 void potr_ops_stop_timer(void);
 
+/* Length of the header libotr puts before each fragment's piece, with
+ * the closing comma: "?OTR|%08x|%08x,%05hu,%05hu," (v3), "?OTR,%05hu,%05hu,"
+ * (v2). */
+#define POTR_FRAGMENT_HEADER_V3 37
+#define POTR_FRAGMENT_HEADER_V2 19
+/* The smallest fragment size an account may set: a size at or below the
+ * header leaves no room for the piece (libotr then divides by zero). */
+#define POTR_FRAGMENT_MIN 64
+
 /* Largest OTR message PROTOCOL carries unfragmented, 0 for no limit;
- * ACCOUNT's "otr.max_message_size" setting (when >= 0) overrides. */
+ * ACCOUNT's "otr.max_message_size" setting (when >= 0) overrides, raised
+ * to POTR_FRAGMENT_MIN when it is smaller. */
 int potr_ops_max_message_size(PurpleAccount *account, const char *protocol);
 
 #endif /* POTR_OPS_H */

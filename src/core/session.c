@@ -7,6 +7,7 @@
 #include <string.h>
 #include <libotr/auth.h>
 #include <libotr/privkey.h>
+#include <libotr/proto.h>
 #include <libotr/tlv.h>
 
 #include "core.h"
@@ -157,9 +158,40 @@ static void remember_sent(ConnContext *context, const char *html);
 static void note_query(ConnContext *context);
 static void note_address(ConnContext *context, const char *who);
 
-/* Encrypt HTML for WHO through libotr. Fragments are sent; with LAST the
- * final fragment (or the message itself, when libotr lets it out as it
- * is) is returned in *LAST for the caller to send, else it is sent too.
+/* Send OTR data OTR in the fragments the protocol needs (as libotr would),
+ * all of them, or all but the last, which is returned in *LAST. */
+static gboolean
+send_fragments(PotrOpData *opdata, ConnContext *context, const char *otr, char **last)
+{
+    int mms = potr_ops.max_message_size(opdata, context);
+    int header = context->protocol_version == 3 ? POTR_FRAGMENT_HEADER_V3 : POTR_FRAGMENT_HEADER_V2;
+    size_t len = strlen(otr);
+    char **fragments = NULL;
+    int count = 1;
+
+    if (mms > header && len > (size_t)mms) {
+        count = (int)((len - 1) / (size_t)(mms - header)) + 1;
+        if (otrl_proto_fragment_create(mms, count, &fragments, context, otr) != 0)
+            return FALSE;   /* over 65535 fragments: nothing is sent */
+    }
+    for (int i = 0; i < count; i++) {
+        const char *piece = fragments != NULL ? fragments[i] : otr;
+
+        if (i == count - 1 && last != NULL)
+            *last = g_strdup(piece);
+        else
+            potr_ops.inject_message(opdata, context->accountname, context->protocol,
+                                    context->username, piece);
+    }
+    if (fragments != NULL)
+        otrl_proto_fragment_free(&fragments, (unsigned short)count);
+    return TRUE;
+}
+
+/* Encrypt HTML for WHO through libotr. Fragments of OTR data are sent;
+ * with LAST the final fragment (or the message itself, when it is not
+ * fragmented) is returned in *LAST for the caller to send, else it is sent
+ * too. Only OTR data is ever fragmented.
  * Returns FALSE if nothing may be sent: libotr's rule is that a failed
  * encryption must never be replaced by the plaintext. */
 gboolean
@@ -178,9 +210,7 @@ potr_session_encrypt(PurpleAccount *account, const char *who, otrl_instag_t inst
 
     err = otrl_message_sending(us, &potr_ops, &opdata, purple_account_get_username(account),
                                purple_account_get_protocol_id(account), norm, instance, html,
-                               opdata.padding, &otr,
-                               last != NULL ? OTRL_FRAGMENT_SEND_ALL_BUT_LAST : OTRL_FRAGMENT_SEND_ALL,
-                               &context, NULL, NULL);
+                               opdata.padding, &otr, OTRL_FRAGMENT_SEND_SKIP, &context, NULL, NULL);
     if (err != 0 || context == NULL)
         goto cleanup;
     if (otr == NULL) {
@@ -201,8 +231,18 @@ potr_session_encrypt(PurpleAccount *account, const char *who, otrl_instag_t inst
         goto cleanup;   /* libotr refused to send it (e.g. finished session) */
     if (context->msgstate == OTRL_MSGSTATE_ENCRYPTED)
         remember_sent(context, html);
+    if (g_str_has_prefix(otr, "?OTR:")) {
+        ok = send_fragments(&opdata, context, otr, last);
+        goto cleanup;
+    }
+    /* anything else (the text with the whitespace tag that offers OTR, a
+     * query) goes whole: a peer without OTR must read it, and libotr would
+     * cut a long one into OTR fragments that only an OTR client puts
+     * together (the protocol's own line splitting still applies) */
     if (last != NULL)
         *last = g_strdup(otr);
+    else
+        serv_send_im(purple_account_get_connection(account), who, otr, 0);
     ok = TRUE;
 
 cleanup:

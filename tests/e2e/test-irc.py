@@ -226,11 +226,47 @@ def test_irssi_peer(tap):
             alice.kill()
 
 
+def test_plain_peer(tap):
+    """A peer without OTR: a long message that offers OTR (a whitespace
+    tag) must reach it as plain IRC lines, never as OTR fragments it cannot
+    read."""
+    with Ngircd() as server:
+        # short nicks: libpurple splits a long plain message into lines that
+        # fit 512 bytes with a short relay prefix, not with the longest one
+        alice = irc_client('alice', server, nick='alice', plugins=[OTR])
+        dave = irc_client('dave', server, nick='dave', plugins=[])
+        try:
+            for c in (alice, dave):
+                c.login()
+                c.call('irc-trace', '1')
+            alice.command('dave', 'otr policy opportunistic')
+            alice.send('dave', LONG)
+            # the last of the 100 numbered parts: then dave has read them all
+            dave.wait_for(lambda e: e.kind == 'write' and e.conv == 'alice'
+                          and e.flags & harness.MSG_RECV and '0099:' in e.text, timeout=40)
+            harness.settle(alice, dave)
+            texts = [w.text for w in dave.writes('alice') if w.flags & harness.MSG_RECV]
+            got = ''.join(texts)
+            tap.ok(all('%04d:' % i + 'x' * 15 in got for i in range(100)),
+                   'a peer without OTR reads the whole 2000-character message', repr(texts))
+            lines = relayed(dave, 'alice')
+            tap.is_([l for l in lines if '?OTR|' in l or '?OTR,' in l], [],
+                    'none of it went as OTR fragments')
+        finally:
+            for c in (alice, dave):
+                try:
+                    c.quit()
+                except harness.HarnessError:
+                    pass
+                c.kill()
+
+
 def main():
     tap = Tap()
     if not Ngircd.available():
         tap.skip_all('ngircd is not installed')
     tap.run('two purple-otr clients on IRC', test_purple_pair, 90)
+    tap.run('a peer without OTR on IRC', test_plain_peer, 90)
     if Irssi.available():
         tap.run('irssi with irssi-plugin-otr as the peer', test_irssi_peer, 90)
     else:

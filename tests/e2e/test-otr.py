@@ -315,6 +315,24 @@ def test_fragments(tap, server, pair):
             "bob's account has no limit (XMPP): his long message arrives too")
 
 
+def test_tiny_fragments(tap, server, pair):
+    """An account limit smaller than a fragment's header (here 20) is
+    raised to the smallest workable size: the key exchange and messages go
+    in fragments of at most that size (libotr alone divides by zero)."""
+    alice, bob = pair.alice, pair.bob
+    alice.call('account-int', 'otr.max_message_size', '20')
+    alice.call('xmpp-trace', '1')
+    mark = alice.mark()
+    pair.go_private()
+    alice.send('bob@localhost', 'small pieces arrive')
+    line(bob, 'alice@localhost', 'small pieces arrive')
+    bodies = [re.search(r'<body>(.*?)</body>', e[0], re.S).group(1)
+              for e in alice.find(('xmpp-out', r'<body>\?OTR[|,]'), since=mark)]
+    tap.ok(bodies and max(len(b) for b in bodies) <= 64,
+           'a limit of 20: private all the same, in fragments of at most 64 characters',
+           repr(sorted(set(len(b) for b in bodies))))
+
+
 def test_html(tap, server, pair):
     alice, bob = pair.alice, pair.bob
     harness.subscribe(alice, bob)        # presence: each learns the other renders XHTML
@@ -385,6 +403,7 @@ def main():
     tap.run('the peer lost its session', with_pair(test_peer_lost_session), timeout=120)
     tap.run('formatting between two libpurple clients', with_pair(test_html), timeout=120)
     tap.run('fragments for a small account limit', with_pair(test_fragments), timeout=120)
+    tap.run('fragments for a tiny account limit', with_pair(test_tiny_fragments), timeout=120)
     tap.run('both sides start at once', with_pair(
         test_both_start_at_once, alice_env={'POTR_AKE_PATIENCE': '600'},
         bob_env={'POTR_AKE_PATIENCE': '600'}), timeout=180)
