@@ -97,7 +97,7 @@ potr_commands_parse_ask(const char *args, char **question, char **secret, GError
         g_clear_pointer(secret, potr_secret_free);
         g_clear_pointer(question, g_free);
         g_set_error_literal(error, POTR_ERROR, POTR_ERROR_FAILED,
-                            _("Usage: /otr smp ask [\"QUESTION\"] SECRET"));
+                            _("Usage: /otr smp ask \"QUESTION\" ANSWER, or /otr smp ask SECRET"));
         return FALSE;
     }
     return TRUE;
@@ -125,7 +125,12 @@ cmd_status(PurpleConversation *conv, const char *rest)
 {
     PurpleAccount *account = purple_conversation_get_account(conv);
     const char *who = purple_conversation_get_name(conv);
-    char *detail = g_strdup_printf("%s (policy: %s)", potr_level_name(potr_conv_level(conv)),
+    /* TRANSLATORS: the {detail} of "OTR status of the conversation with
+     * {buddy}: {detail}". The first %s is the level of the conversation
+     * (Not private, Unverified, Private or Finished, as translated); the
+     * second is the name of the policy as /otr policy takes it (never,
+     * manual, opportunistic or always: a command argument, not translated). */
+    char *detail = g_strdup_printf(_("%s (policy: %s)"), potr_level_name(potr_conv_level(conv)),
                                    potr_policy_name(potr_policy_for(account, who)));
 
     say_expanded(conv, _("OTR status of the conversation with {buddy}: {detail}"), detail,
@@ -267,7 +272,8 @@ cmd_smp(PurpleConversation *conv, const char *rest)
             potr_smp_start(conv, NULL, secret, TRUE, &error);
     } else {
         g_set_error_literal(&error, POTR_ERROR, POTR_ERROR_FAILED,
-                            _("Usage: /otr smp ask [\"QUESTION\"] SECRET | /otr smp respond SECRET | /otr smp abort"));
+                            _("Usage: /otr smp ask \"QUESTION\" ANSWER | /otr smp ask SECRET | "
+                              "/otr smp respond SECRET | /otr smp abort"));
     }
 
 cleanup:
@@ -346,10 +352,10 @@ list_instances(PurpleConversation *conv)
     if (count == 0)
         say_expanded(conv, _("No OTR instance of {buddy} is known yet."), NULL, PURPLE_MESSAGE_SYSTEM);
     if (chosen == OTRL_INSTAG_BEST)
-        say(conv, _("Messages go to the best instance (the most private, most recent)."),
+        say(conv, _("Messages go to the best login (the most private, most recently active)."),
             PURPLE_MESSAGE_SYSTEM);
     else if (chosen == OTRL_INSTAG_RECENT)
-        say(conv, _("Messages go to the most recently active instance."), PURPLE_MESSAGE_SYSTEM);
+        say(conv, _("Messages go to the most recently active login."), PURPLE_MESSAGE_SYSTEM);
 }
 
 static void
@@ -385,7 +391,7 @@ static const Subcommand subcommands[] = {
     { "refresh", cmd_start, N_("/otr refresh: refresh the private conversation (new keys)") },
     { "end", cmd_end, N_("/otr end: end the private conversation") },
     { "status", cmd_status, N_("/otr status: show how private this conversation is") },
-    { "smp", cmd_smp, N_("/otr smp [ask [\"QUESTION\"] SECRET | respond SECRET | abort]: verify your buddy with a question or a shared secret (alone: a dialog)") },
+    { "smp", cmd_smp, N_("/otr smp [ask \"QUESTION\" ANSWER | ask SECRET | respond SECRET | abort]: verify your buddy with a question or a shared secret (alone: a dialog)") },
     { "trust", cmd_trust, N_("/otr trust [FINGERPRINT]: you have checked your buddy's fingerprint by hand (the one shown last, or the one named)") },
     { "distrust", cmd_distrust, N_("/otr distrust [FINGERPRINT]: stop trusting your buddy's fingerprint") },
     { "fingerprint", cmd_fingerprint, N_("/otr fingerprint [all]: show your and your buddy's fingerprints") },

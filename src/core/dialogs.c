@@ -71,7 +71,7 @@ potr_dialogs_smp_request(PurpleConversation *conv, const char *question)
                                           : _("Enter the secret you share with your buddy."),
                          "", FALSE, TRUE, NULL,
                          _("_Answer"), G_CALLBACK(respond_ok),
-                         _("_Abort"), G_CALLBACK(respond_cancel),
+                         _("A_bort"), G_CALLBACK(respond_cancel),
                          purple_conversation_get_account(conv), purple_conversation_get_name(conv),
                          conv, conv);
     if (handle != NULL)
@@ -271,7 +271,7 @@ on_extended_menu(PurpleBlistNode *node, GList **menu, gpointer data)
                                                         PURPLE_CALLBACK(menu_start), NULL, NULL));
     items = g_list_append(items, purple_menu_action_new(_("End private conversation"),
                                                         PURPLE_CALLBACK(menu_end), NULL, NULL));
-    items = g_list_append(items, purple_menu_action_new(_("Authenticate buddy\xe2\x80\xa6"),
+    items = g_list_append(items, purple_menu_action_new(_("Verify buddy\xe2\x80\xa6"),
                                                         PURPLE_CALLBACK(menu_verify), NULL, NULL));
     purple_signal_emit(potr_core_handle(), "buddy-menu", buddy, &items);
     *menu = g_list_append(*menu, purple_menu_action_new(_("OTR"), NULL, NULL, items));

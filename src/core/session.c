@@ -516,7 +516,8 @@ change_text(ConnContext *context, PotrChange change)
         return level == POTR_LEVEL_PRIVATE
             ? _("Private conversation with {buddy} started.")
             : _("Unverified conversation with {buddy} started: it is encrypted, but you have "
-                "not verified that {buddy} is who they claim (/otr smp ask, or /otr fingerprint).");
+                "not verified that {buddy} is who they claim to be (/otr smp ask, or /otr "
+                "fingerprint).");
     case POTR_CHANGE_REFRESHED:
         return _("The private conversation with {buddy} was refreshed.");
     case POTR_CHANGE_INSECURE:

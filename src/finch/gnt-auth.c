@@ -129,7 +129,10 @@ potr_gnt_auth_activity(PurpleConversation *conv)
     int value = running != NULL ? GPOINTER_TO_INT(g_hash_table_lookup(running, conv)) : 0;
 
     if (potr_gnt_auth_pending(conv)) {
-        g_snprintf(text, sizeof text, _("authentication request: press %s, a"),
+        /* TRANSLATORS: in the status line of a Finch conversation. %s is
+         * the key that opens the OTR menu (alt+o); "a" is the key of its
+         * item "Answer verification request...": keep the letter a. */
+        g_snprintf(text, sizeof text, _("verification request: press %s, then a"),
                    POTR_GNT_MENU_KEY_NAME);
         return text;
     }
@@ -433,10 +436,10 @@ on_question_activate(GntWidget *entry, AuthDialog *dialog)
 static void
 build_choose(AuthDialog *dialog, GntWidget *window)
 {
-    char *text = g_strdup_printf(_("How do you want to authenticate %s?"), buddy(dialog));
+    char *text = g_strdup_printf(_("How do you want to verify %s?"), buddy(dialog));
 
     add_label(window, text, GNT_TEXT_FLAG_BOLD);
-    add_label(window, _("Authenticating makes sure that nobody, not even the server,\n"
+    add_label(window, _("Verifying makes sure that nobody, not even the server,\n"
                         "sits between you and your buddy."), GNT_TEXT_FLAG_NORMAL);
     add_button(window, _("(q) Question and answer"), G_CALLBACK(do_choose_question), dialog);
     add_button(window, _("(s) Shared secret"), G_CALLBACK(do_choose_secret), dialog);
@@ -463,7 +466,7 @@ build_ask(AuthDialog *dialog, GntWidget *window, gboolean with_question)
     g_signal_connect_swapped(G_OBJECT(dialog->answer), "activate", G_CALLBACK(do_ask), dialog);
     dialog->note = add_label(window, " ", GNT_TEXT_FLAG_BOLD);
     row = button_row(window);
-    add_button(row, _("Authenticate"), G_CALLBACK(do_ask), dialog);
+    add_button(row, _("Verify"), G_CALLBACK(do_ask), dialog);
     add_button(row, _("Back"), G_CALLBACK(do_back), dialog);
     add_button(row, _("Cancel"), G_CALLBACK(do_cancel), dialog);
     g_free(text);
@@ -502,7 +505,7 @@ build_manual(AuthDialog *dialog, GntWidget *window)
 static void
 build_respond(AuthDialog *dialog, GntWidget *window, const char *question)
 {
-    char *text = g_strdup_printf(_("%s wants to authenticate you."), buddy(dialog));
+    char *text = g_strdup_printf(_("%s wants to verify you"), buddy(dialog));
     GntWidget *row = NULL;
 
     add_label(window, text, GNT_TEXT_FLAG_BOLD);
@@ -568,7 +571,7 @@ build_done(AuthDialog *dialog, GntWidget *window, PotrSmpEvent event)
                                    "the conversation is private."), buddy(dialog), buddy(dialog));
     } else if (event == POTR_SMP_SUCCESS) {
         title = _("You have been authenticated.");
-        detail = g_strdup_printf(_("%s has verified you. Authenticate %s in turn\n"
+        detail = g_strdup_printf(_("%s has verified you. Verify %s in turn\n"
                                    "with a question of your own."), buddy(dialog), buddy(dialog));
     } else if (event == POTR_SMP_FAILURE) {
         title = _("Authentication FAILED.");
@@ -586,7 +589,7 @@ build_done(AuthDialog *dialog, GntWidget *window, PotrSmpEvent event)
     row = button_row(window);
     add_button(row, _("Close"), G_CALLBACK(do_cancel), dialog);
     if (!verified && potr_conv_level(dialog->conv) == POTR_LEVEL_UNVERIFIED)
-        add_button(row, _("Authenticate again"), G_CALLBACK(do_again), dialog);
+        add_button(row, _("Verify again"), G_CALLBACK(do_again), dialog);
     g_free(detail);
 }
 
@@ -595,12 +598,12 @@ step_title(AuthDialog *dialog, AuthStep step)
 {
     switch (step) {
     case STEP_RESPOND:
-        return _("OTR: authentication request");
+        return _("OTR: verification request");
     case STEP_PROGRESS:
     case STEP_DONE:
         return _("OTR: authentication");
     default:
-        return _("OTR: authenticate buddy");
+        return _("OTR: verify buddy");
     }
 }
 

@@ -132,8 +132,10 @@ menu_levels(GntMenuItem *item, gpointer window)
         N_("Not private: messages go in clear (the server can read them)."),
         N_("Unverified: encrypted, but you have not checked that the key is your buddy's."),
         N_("Private: encrypted, and your buddy's key is verified."),
-        N_("Finished: your buddy ended the private conversation; what you type is not sent "
-           "until you end or refresh it."),
+        N_("Finished: your buddy ended the private conversation (what you type is not sent "
+           "until you end or refresh it), or it is on hold because your buddy went offline "
+           "or you lost your connection (what you type waits, and is sent encrypted once it "
+           "is private again)."),
     };
 
     for (gsize i = 0; conv != NULL && i < G_N_ELEMENTS(lines); i++)
@@ -227,11 +229,11 @@ build_instance_menu(PurpleConversation *conv, gpointer window)
     GntMenu *sub = GNT_MENU(gnt_menu_new(GNT_MENU_POPUP));
     GArray *instances = potr_conv_instances(conv);
 
-    add_item(sub, gnt_menuitem_new(_("Best instance (automatic)")), 'b', "otr-instance-best",
-             menu_instance, window);
+    add_item(sub, gnt_menuitem_new(_("Best login (the most private, most recently active)")), 'b',
+             "otr-instance-best", menu_instance, window);
     for (guint i = 0; i < instances->len; i++) {
         PotrInstance *inst = &g_array_index(instances, PotrInstance, i);
-        char *text = g_strdup_printf(_("Instance %08x: %s"), inst->tag, potr_level_name(inst->level));
+        char *text = g_strdup_printf(_("Login %08x: %s"), inst->tag, potr_level_name(inst->level));
         GntMenuItem *item = gnt_menuitem_check_new(text);
 
         gnt_menuitem_check_set_checked(GNT_MENU_ITEM_CHECK(item), inst->in_use);
@@ -256,8 +258,8 @@ build_menu(PurpleConversation *conv, gpointer window)
              's', "otr-start", menu_start, window);
     add_item(menu, gnt_menuitem_new(_("End private conversation")), 'e', "otr-end",
              level != POTR_LEVEL_NOT_PRIVATE ? menu_end : NULL, window);
-    add_item(menu, gnt_menuitem_new(potr_gnt_auth_pending(conv) ? _("Answer authentication request...")
-                                                                : _("Authenticate buddy...")),
+    add_item(menu, gnt_menuitem_new(potr_gnt_auth_pending(conv) ? _("Answer verification request...")
+                                                                : _("Verify buddy...")),
              'a', "otr-authenticate", encrypted ? menu_authenticate : NULL, window);
     item = add_item(menu, gnt_menuitem_new(_("Instance")), 'i', NULL, NULL, window);
     gnt_menuitem_set_submenu(item, build_instance_menu(conv, window));

@@ -95,7 +95,7 @@ set_page(AuthDialog *ad, AuthPage page)
     gtk_widget_hide(ad->error);
     gtk_button_set_label(GTK_BUTTON(ad->cancel), GTK_STOCK_CANCEL);
     gtk_button_set_use_stock(GTK_BUTTON(ad->cancel), TRUE);
-    gtk_button_set_label(GTK_BUTTON(ad->ok), _("_Authenticate"));
+    gtk_button_set_label(GTK_BUTTON(ad->ok), _("_Verify"));
     gtk_widget_set_visible(ad->ok, page != PAGE_PROGRESS);
     gtk_widget_set_sensitive(ad->ok, TRUE);
     ad->verify_back = FALSE;
@@ -115,7 +115,7 @@ show_outcome(AuthDialog *ad, PotrLevel color, const char *text, gboolean invite)
     ad->running = FALSE;
     ad->verify_back = invite;
     if (invite) {
-        gtk_button_set_label(GTK_BUTTON(ad->ok), _("_Authenticate buddy\xe2\x80\xa6"));
+        gtk_button_set_label(GTK_BUTTON(ad->ok), _("_Verify buddy\xe2\x80\xa6"));
         gtk_widget_show(ad->ok);
     }
     g_free(markup);
@@ -135,7 +135,7 @@ smp_finished(AuthDialog *ad, PotrSmpEvent event)
         if (ad->responder && ad->peer_asked_question) {
             /* the buddy chose question and answer: we proved ourselves to
              * them, not them to us (see the core's smp_outcome) */
-            text = g_strdup_printf(_("%s has authenticated you. You may want to authenticate %s "
+            text = g_strdup_printf(_("%s has verified you. You may want to verify %s "
                                      "in turn, with a question of your own."), who, who);
             show_outcome(ad, POTR_LEVEL_UNVERIFIED, text, TRUE);
         } else {
@@ -324,7 +324,7 @@ question_page(AuthDialog *ad)
 
     gtk_table_set_row_spacings(GTK_TABLE(table), 6);
     gtk_table_set_col_spacings(GTK_TABLE(table), 8);
-    ad->question = entry_row(table, 0, _("_Question:"), named(gtk_entry_new(), "potr-auth-question"));
+    ad->question = entry_row(table, 0, _("Q_uestion:"), named(gtk_entry_new(), "potr-auth-question"));
     ad->answer = entry_row(table, 1, _("A_nswer:"), named(gtk_entry_new(), "potr-auth-answer"));
     gtk_entry_set_visibility(GTK_ENTRY(ad->answer), FALSE);
     return method_page(_("Ask a question whose answer only you and your buddy know. Your buddy "
@@ -429,7 +429,7 @@ ask_page(AuthDialog *ad)
     };
     GtkWidget *vbox = gtk_vbox_new(FALSE, 10);
     GSList *group = NULL;
-    char *intro = g_strdup_printf(_("Authenticating %s makes sure that you are talking to them and "
+    char *intro = g_strdup_printf(_("Verifying %s makes sure that you are talking to them and "
                                     "that nobody, not even the server, sits in between. How do you "
                                     "want to do it?"), buddy_name(ad->conv));
 
@@ -506,7 +506,7 @@ dialog_new(PurpleConversation *conv)
 {
     AuthDialog *ad = g_new0(AuthDialog, 1);
     GtkWidget *vbox = gtk_vbox_new(FALSE, 12);
-    char *title = g_strdup_printf(_("Authenticate %s"), buddy_name(conv));
+    char *title = g_strdup_printf(_("Verify %s"), buddy_name(conv));
 
     ad->conv = conv;
     ad->dialog = named(gtk_dialog_new(), POTR_GTK_NAME_AUTH);
@@ -518,7 +518,7 @@ dialog_new(PurpleConversation *conv)
         gtk_window_set_transient_for(GTK_WINDOW(ad->dialog), potr_gtk_conv_window(conv));
     ad->cancel = named(gtk_dialog_add_button(GTK_DIALOG(ad->dialog), GTK_STOCK_CANCEL,
                                              GTK_RESPONSE_CANCEL), "potr-auth-cancel");
-    ad->ok = named(gtk_dialog_add_button(GTK_DIALOG(ad->dialog), _("_Authenticate"),
+    ad->ok = named(gtk_dialog_add_button(GTK_DIALOG(ad->dialog), _("_Verify"),
                                          GTK_RESPONSE_ACCEPT), "potr-auth-ok");
     gtk_dialog_set_default_response(GTK_DIALOG(ad->dialog), GTK_RESPONSE_ACCEPT);
     ad->error = potr_gtk_label_new("", TRUE);

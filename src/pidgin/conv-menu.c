@@ -105,7 +105,8 @@ add_instances(GtkMenu *menu, PurpleConversation *conv)
     if (instances->len < 2)
         goto cleanup;
     submenu = gtk_menu_new();
-    item = gtk_radio_menu_item_new_with_label(group, _("Best (the most recently active login)"));
+    item = gtk_radio_menu_item_new_with_label(group,
+                                              _("Best login (the most private, most recently active)"));
     group = gtk_radio_menu_item_get_group(GTK_RADIO_MENU_ITEM(item));
     gtk_check_menu_item_set_active(GTK_CHECK_MENU_ITEM(item), chosen == 0);
     g_object_set_data(G_OBJECT(item), "potr-conv", conv);
@@ -155,7 +156,7 @@ potr_gtk_menu_fill(GtkMenu *menu, PurpleConversation *conv)
     add_item(menu, conv, _("_End private conversation"), level != POTR_LEVEL_NOT_PRIVATE,
              G_CALLBACK(on_end), NULL);
     add_separator(menu);
-    add_item(menu, conv, _("_Authenticate buddy\xe2\x80\xa6"),
+    add_item(menu, conv, _("_Verify buddy\xe2\x80\xa6"),
              level == POTR_LEVEL_UNVERIFIED || level == POTR_LEVEL_PRIVATE,
              G_CALLBACK(on_authenticate), NULL);
     add_instances(menu, conv);

@@ -103,7 +103,7 @@ on_generate(GtkButton *button, KeysPage *kp)
                                     GTK_MESSAGE_WARNING, GTK_BUTTONS_NONE, "%s",
                                     _("Replace your private key?"));
     gtk_message_dialog_format_secondary_text(GTK_MESSAGE_DIALOG(dialog), "%s",
-        _("Your buddies will see a new fingerprint and must authenticate you again."));
+        _("Your buddies will see a new fingerprint and will have to verify you again."));
     gtk_dialog_add_buttons(GTK_DIALOG(dialog), GTK_STOCK_CANCEL, GTK_RESPONSE_CANCEL,
                            _("_Replace"), GTK_RESPONSE_ACCEPT, NULL);
     g_signal_connect(dialog, "response", G_CALLBACK(on_replace_response), account);

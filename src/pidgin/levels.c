@@ -36,13 +36,18 @@ potr_gtk_level_explanation(PotrLevel level)
     switch (clamp_level(level)) {
     case POTR_LEVEL_UNVERIFIED:
         return _("Encrypted, but you have not verified that your buddy is who they claim to be: "
-                 "authenticate them to be sure nobody sits in between.");
+                 "verify them to be sure nobody sits in between.");
     case POTR_LEVEL_PRIVATE:
         return _("Encrypted, and your buddy is verified: only the two of you can read this "
                  "conversation.");
     case POTR_LEVEL_FINISHED:
-        return _("Your buddy ended the private conversation. What you type is not sent until "
-                 "you end or refresh it.");
+        /* both cases of Finished (README, "Sessions follow presence"):
+         * an end by the buddy refuses what is typed (session.c), a
+         * conversation on hold holds it (held.c) */
+        return _("Your buddy ended the private conversation: what you type is not sent until "
+                 "you end or refresh it. Or it is on hold (your buddy went offline, or you lost "
+                 "your connection): what you type waits, and is sent encrypted once the "
+                 "conversation is private again.");
     case POTR_LEVEL_NOT_PRIVATE:
     default:
         return _("Messages are sent in clear: the server, and anyone who can read it, sees "

@@ -44,7 +44,7 @@ def run(tap, server, lang):
         alice.login()
         bob.login()
         started = ('Unverified conversation with {buddy} started: it is encrypted, but you '
-                   'have not verified that {buddy} is who they claim (/otr smp ask, or /otr '
+                   'have not verified that {buddy} is who they claim to be (/otr smp ask, or /otr '
                    'fingerprint).')
         alice.command('bob@localhost', 'otr start')
         level(alice, 'bob@localhost', UNVERIFIED, timeout=40)

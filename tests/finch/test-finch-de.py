@@ -69,7 +69,7 @@ def steps(tap, bob, finch, de, save):
     finch.keys('M-o')
     start = de.t('Start private conversation')
     screen = finch.wait('│' + re.escape(start))
-    items = ['End private conversation', 'Authenticate buddy...', 'Instance',
+    items = ['End private conversation', 'Verify buddy...', 'Instance',
              'Policy for this buddy', 'Fingerprints', 'What do the levels mean?']
     absent = [i for i in items if de.t(i) not in screen]
     tap.ok(not absent and 'Start private conversation' not in screen
@@ -88,7 +88,7 @@ def steps(tap, bob, finch, de, save):
     finch.keys('M-o')
     finch.wait('│' + re.escape(de.t('Refresh private conversation')))
     finch.keys('a')
-    screen = finch.wait(loose(de.lang.pattern('How do you want to authenticate %s?')))
+    screen = finch.wait(loose(de.lang.pattern('How do you want to verify %s?')))
     choices = ['(q) Question and answer', '(s) Shared secret',
                '(f) Compare fingerprints by hand']
     tap.ok(all(de.t(c) in screen for c in choices) and 'Question and answer' not in screen,
@@ -100,7 +100,7 @@ def steps(tap, bob, finch, de, save):
     tap.ok(len(fps) >= 2 and all(w in screen for w in want)
            and 'I have verified it' not in screen,
            'de: f: the fingerprint verification dialog in German, both fingerprints', screen)
-    dialog = finchtest.window(screen, re.escape(de.t('OTR: authenticate buddy')))
+    dialog = finchtest.window(screen, re.escape(de.t('OTR: verify buddy')))
     tap.diag('the verification dialog (tmux capture-pane):\n' + dialog)
     if save:
         with open(save, 'w', encoding='utf-8') as f:

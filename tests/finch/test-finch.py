@@ -281,9 +281,9 @@ def run_steps(tap, server, bob, finch):
 
     # -- the OTR menu: alt+o, then s (start) --
     screen = open_otr_menu(finch)
-    tap.ok('End private conversation' in screen and 'Authenticate buddy' in
+    tap.ok('End private conversation' in screen and 'Verify buddy' in
            screen and 'Instance' in screen,
-           'alt+o opens the OTR menu (start, end, authenticate, instance)',
+           'alt+o opens the OTR menu (start, end, verify, instance)',
            screen)
     finch.keys('s')
     finch.wait(r'OTR: Unverified   \[alt')
@@ -302,7 +302,7 @@ def run_steps(tap, server, bob, finch):
     # -- authenticate with a question: chooser, question, progress, outcome
     open_otr_menu(finch)
     finch.keys('a')
-    screen = finch.wait(r'How do you want to authenticate')
+    screen = finch.wait(r'How do you want to verify')
     tap.ok('(q) Question and answer' in screen and '(s) Shared secret' in
            screen and '(f) Compare fingerprints by hand' in screen,
            'a: the method chooser offers question, secret and fingerprint',
@@ -356,13 +356,13 @@ def run_steps(tap, server, bob, finch):
 
     # -- the peer authenticates us: responder dialog --
     bob.command(conv, 'otr smp ask "Where did we meet?" Berlin')
-    finch.wait(r'authentication request: press alt\+o, a')
+    finch.wait(r'verification request: press alt\+o, then a')
     tap.ok(True, 'a request of the peer shows in the status line')
     screen = open_otr_menu(finch)
-    tap.ok('Answer authentication request...' in screen,
+    tap.ok('Answer verification request...' in screen,
            'the OTR menu leads to the request', screen)
     finch.keys('a')
-    screen = finch.wait(r'wants to authenticate you')
+    screen = finch.wait(r'wants to verify you')
     tap.ok('Where did we meet?' in screen,
            'the responder dialog shows the question', screen)
     finch.type('Berlin')
@@ -377,7 +377,7 @@ def run_steps(tap, server, bob, finch):
     # -- manual fingerprint check: distrust, then trust again --
     open_otr_menu(finch)
     finch.keys('a')
-    finch.wait(r'How do you want to authenticate')
+    finch.wait(r'How do you want to verify')
     finch.keys('f')
     screen = finch.wait(r'Compare the fingerprints by hand')
     fps = re.findall(FP_RX, screen)
@@ -390,7 +390,7 @@ def run_steps(tap, server, bob, finch):
            '(status line and title)')
     open_otr_menu(finch)
     finch.keys('a')
-    finch.wait(r'How do you want to authenticate')
+    finch.wait(r'How do you want to verify')
     finch.keys('f')
     finch.wait(r'It is not verified now\.')
     finch.keys('Enter')            # "I have verified it"
@@ -400,7 +400,7 @@ def run_steps(tap, server, bob, finch):
     # -- a shared secret, mistyped by the peer: the check fails --
     open_otr_menu(finch)
     finch.keys('a')
-    finch.wait(r'How do you want to authenticate')
+    finch.wait(r'How do you want to verify')
     finch.keys('s')
     finch.wait(r'Enter a secret only you and')
     finch.type('correct horse')
@@ -417,9 +417,9 @@ def run_steps(tap, server, bob, finch):
     finch.wait(r'OTR: Unverified   \[alt')
     tap.ok(True, 'a failed check withdraws the trust: Unverified')
 
-    # -- "Authenticate again", with the secret right this time --
-    finch.keys('Tab', 'Enter')     # Close, [Authenticate again]
-    finch.wait(r'How do you want to authenticate')
+    # -- "Verify again", with the secret right this time --
+    finch.keys('Tab', 'Enter')     # Close, [Verify again]
+    finch.wait(r'How do you want to verify')
     finch.keys('s')
     finch.wait(r'Enter a secret only you and')
     finch.type('correct horse')
@@ -441,11 +441,11 @@ def run_steps(tap, server, bob, finch):
     # -- instances --
     open_otr_menu(finch)
     finch.keys('i')
-    screen = finch.wait(r'Best instance \(automatic\)')
-    tap.ok(re.search(r'Instance [0-9a-f]{8}: Private', screen),
-           'i: the instance menu lists the peer\'s instance', screen)
+    screen = finch.wait(r'Best login \(the most private, most recently active\)')
+    tap.ok(re.search(r'Login [0-9a-f]{8}: Private', screen),
+           'i: the instance menu lists the peer\'s login', screen)
     finch.keys('b')                # best (automatic)
-    finch.wait(r'Best instance', gone=True)
+    finch.wait(r'Best login', gone=True)
 
     # -- the policy for this buddy --
     open_otr_menu(finch)
@@ -471,9 +471,9 @@ def run_steps(tap, server, bob, finch):
     finch.wait(r'│OTR +\(o\) >')
     finch.keys('o')
     screen = finch.wait(r'Settings for this buddy\.\.\.')
-    tap.ok(re.search(r'Authenticate buddy(\.\.\.|…)', screen) and
+    tap.ok(re.search(r'Verify buddy(\.\.\.|…)', screen) and
            'Start or refresh private conversation' in screen,
-           'F11 on the buddy: an OTR submenu (start, end, authenticate, '
+           'F11 on the buddy: an OTR submenu (start, end, verify, '
            'settings)', screen)
     finch.keys('t')
     finch.wait(r'┤OTR settings for bob@localhost├')

@@ -37,7 +37,7 @@ def converse(pidgin, bob):
     pidgin.probe('close', 'potr-keygen-dialog')
     bob.send(ALICE, 'Hi Alice! Are we private now?')
     pidgin.probe('send', BOB, 'Encrypted, yes. Let me check it is really you.')
-    pidgin.probe('pick', BOB, 'Authenticate buddy\u2026')
+    pidgin.probe('pick', BOB, 'Verify buddy\u2026')
     dialog = 'potr-auth-dialog'
     wait_window(pidgin, dialog)
     pidgin.probe('set', dialog, 'potr-auth-method-secret', '1')
@@ -64,7 +64,7 @@ def shoot_conversation(pidgin, out):
 
 def shoot_auth(pidgin, out):
     dialog = 'potr-auth-dialog'
-    pidgin.probe('pick', BOB, 'Authenticate buddy\u2026')
+    pidgin.probe('pick', BOB, 'Verify buddy\u2026')
     wait_window(pidgin, dialog)
     pidgin.probe('set', dialog, 'potr-auth-method-question', '1')
     pidgin.probe('set', dialog, 'potr-auth-question', 'Where did we first meet?')

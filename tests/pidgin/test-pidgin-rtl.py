@@ -100,30 +100,30 @@ def steps(tap, lang, pidgin, bob, save):
     tap.ok(True, 'he: started from the menu ("%s"): the button reads "%s"' % (
         item(lang, 'Start _private conversation'), unverified))
 
-    pidgin.probe('pick', BOB, item(lang, '_Authenticate buddy…'))
+    pidgin.probe('pick', BOB, item(lang, '_Verify buddy…'))
     pidgin.wait_until(DIALOG, lambda a: a[0] == 'visible', 'get', DIALOG, DIALOG)
     pidgin.probe('set', DIALOG, 'potr-auth-method-question', '1')
     pidgin.probe('set', DIALOG, 'potr-auth-question', 'איפה נפגשנו בפעם הראשונה?')
     pidgin.probe('set', DIALOG, 'potr-auth-answer', 'בלשבונה')
     pidgin.probe('move', DIALOG, '680', '40')
     title = pidgin.probe('get', DIALOG, DIALOG)[2]
-    tap.ok(title == lang.gettext('Authenticate %s') % 'Bob' or
-           title == lang.gettext('Authenticate %s') % BOB,
-           'he: the dialog\'s title is "%s"' % lang.gettext('Authenticate %s'), title)
+    tap.ok(title == lang.gettext('Verify %s') % 'Bob' or
+           title == lang.gettext('Verify %s') % BOB,
+           'he: the dialog\'s title is "%s"' % lang.gettext('Verify %s'), title)
     ok = geometry(pidgin, DIALOG, 'potr-auth-ok')
     cancel = geometry(pidgin, DIALOG, 'potr-auth-cancel')
     tap.ok(ok[0] == 'rtl' and cancel[0] == 'rtl' and ok[1] + ok[2] <= cancel[1],
            'he: the dialog is right-to-left: "%s" left of Cancel (x %d < %d)' % (
-               lang.gettext('_Authenticate').replace('_', ''), ok[1], cancel[1]),
+               lang.gettext('_Verify').replace('_', ''), ok[1], cancel[1]),
            (ok, cancel))
     label = pidgin.probe('get', DIALOG, 'potr-auth-ok')[2]
-    tap.ok(label == lang.gettext('_Authenticate'), 'he: its main button reads "%s"' % label,
+    tap.ok(label == lang.gettext('_Verify'), 'he: its main button reads "%s"' % label,
            label)
     entry = geometry(pidgin, DIALOG, 'potr-auth-question')
     left, right = margins(entry)
     tap.ok(entry[0] == 'rtl' and left < right,
            'he: the question\'s label "%s" is right of its entry (entry gaps %d | %d)' % (
-               lang.gettext('_Question:').replace('_', ''), left, right), entry)
+               lang.gettext('Q_uestion:').replace('_', ''), left, right), entry)
     if save:
         pidgin.probe('shot', save, 'conv:' + BOB, DIALOG)
         tap.ok(os.path.getsize(save) > 0, 'screenshot saved: %s' % save)

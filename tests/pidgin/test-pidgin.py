@@ -25,7 +25,7 @@ KEYGEN_TIMEOUT = 60      # first key of each side, on a slow machine
 START = 'Start private conversation'
 REFRESH = 'Refresh private conversation'
 END = 'End private conversation'
-AUTH = 'Authenticate buddy\u2026'
+AUTH = 'Verify buddy\u2026'
 HELP = 'What do the levels mean?'
 
 
@@ -100,7 +100,7 @@ def authenticate(tap, pidgin, bob):
     dialog = 'potr-auth-dialog'
     wait_widget(pidgin, dialog, dialog, lambda a: a[0] == 'visible',
                 'the authentication dialog')
-    tap.ok(True, '"Authenticate buddy" opens the authentication dialog')
+    tap.ok(True, '"Verify buddy" opens the authentication dialog')
     for name in ('question', 'secret', 'manual'):
         got = pidgin.probe('get', dialog, 'potr-auth-method-' + name)
         tap.ok(got[0] == 'visible', 'method offered: %s' % name, repr(got))
@@ -141,12 +141,12 @@ def answer_buddy(tap, pidgin, bob):
     outcome = wait_widget(pidgin, dialog, 'potr-auth-outcome',
                           lambda a: a[0] == 'visible' and a[2],
                           'the outcome of answering')
-    tap.ok('has authenticated you' in outcome[2],
-           'answering: Bob has authenticated us', repr(outcome))
+    tap.ok('has verified you' in outcome[2],
+           'answering: Bob has verified us', repr(outcome))
     back = pidgin.probe('get', dialog, 'potr-auth-ok')
     tap.ok(back[0] == 'visible' and back[1] == 'sensitive'
-           and 'Authenticate buddy' in back[2],
-           'the user is invited to authenticate Bob in turn', repr(back))
+           and 'Verify buddy' in back[2],
+           'the user is invited to verify Bob in turn', repr(back))
     bob.wait_for(('write', '^alice@localhost', None, None, 'succeeded'),
                  since=since)
     pidgin.probe('click', dialog, 'potr-auth-ok')
@@ -214,7 +214,7 @@ def check_buddy_menu(tap, pidgin):
     """Per-buddy settings from the buddy list's context menu."""
     menu = pidgin.probe('blist-menu', BOB)
     wanted = ['OTR/Start or refresh private conversation',
-              'OTR/End private conversation', 'OTR/Authenticate buddy\u2026',
+              'OTR/End private conversation', 'OTR/Verify buddy\u2026',
               'OTR/Settings for this buddy\u2026']
     tap.ok(all(w in menu for w in wanted) and menu.count('OTR') == 1,
            'the buddy\'s menu has one OTR submenu, with the native dialogs',
