@@ -122,10 +122,24 @@ potr_gnt_auth_pending(PurpleConversation *conv)
     return dialog != NULL && dialog->window != NULL && dialog->step == STEP_RESPOND;
 }
 
+/* TEXT cut at its last whole character: a translation longer than the
+ * buffer is cut by g_snprintf, perhaps inside a character. */
+static const char *
+whole_characters(char *text)
+{
+    const char *end = NULL;
+
+    if (!g_utf8_validate(text, -1, &end))
+        text[end - text] = '\0';
+    return text;
+}
+
 const char *
 potr_gnt_auth_activity(PurpleConversation *conv)
 {
-    static char text[128];
+    /* room for the longest translation (some scripts take 3 bytes a
+     * character) */
+    static char text[512];
     int value = running != NULL ? GPOINTER_TO_INT(g_hash_table_lookup(running, conv)) : 0;
 
     if (potr_gnt_auth_pending(conv)) {
@@ -134,12 +148,12 @@ potr_gnt_auth_activity(PurpleConversation *conv)
          * item "Answer verification request...": keep the letter a. */
         g_snprintf(text, sizeof text, _("verification request: press %s, then a"),
                    POTR_GNT_MENU_KEY_NAME);
-        return text;
+        return whole_characters(text);
     }
     if (value == 0)
         return NULL;
     g_snprintf(text, sizeof text, _("authenticating (%d%%)"), value - 1);
-    return text;
+    return whole_characters(text);
 }
 
 /* ---- dialog windows ---- */
