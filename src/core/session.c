@@ -728,7 +728,8 @@ potr_session_query(PurpleAccount *account, const char *who)
     if (context == NULL)
         return;
     query = query_message(account, potr_policy_for(account, who), context);
-    potr_notice_say(conv, context->msgstate == OTRL_MSGSTATE_ENCRYPTED
+    /* with v3 the private state is in the login's context, not the master */
+    potr_notice_say(conv, any_instance_private(conv)
                    ? _("Refreshing the private conversation with {buddy}\xe2\x80\xa6")
                    : _("Starting a private conversation with {buddy}\xe2\x80\xa6"),
                    who, NULL, PURPLE_MESSAGE_SYSTEM);

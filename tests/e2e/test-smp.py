@@ -250,6 +250,8 @@ def test_changed_key(tap, server, pair):
     tap.ok(line(alice, B, 'in use'), 'the key in use cannot be forgotten')
     mark = alice.mark()
     alice.command(B, 'otr refresh')
+    said = line(alice, B, '^(Refreshing|Starting) ', since=mark)
+    tap.ok(said.text.startswith('Refreshing'), 'a refresh says so, not "Starting"', said.text)
     line(alice, B, 'refreshed', since=mark, timeout=40)
     tap.ok(not alice.find(('write', '^' + B, None, None, 'WARNING'), since=mark),
            'with the old key forgotten, the warning stops')
