@@ -136,12 +136,7 @@ def main():
             print('typing in a private conversation: %d notifications typed, %d reached the server'
                   % (typed, len(states)))
         finally:
-            for c in (alice, bob):
-                try:
-                    c.quit()
-                except harness.HarnessError:
-                    pass
-                c.kill()
+            harness.close_clients(alice, bob)
     harness._rmtree(tmp)
 
 

@@ -200,12 +200,7 @@ def main():
             print('  were marked no-permanent-store, so not even their ciphertext was kept.')
             print('  Private words seen by the server: %s' % (', '.join(leaked) if leaked else 'none'))
         finally:
-            for c in (alice, bob):
-                try:
-                    c.quit()
-                except harness.HarnessError:
-                    pass
-                c.kill()
+            harness.close_clients(alice, bob)
     shutil.rmtree(tmp, ignore_errors=True)
     return 1 if leaked else 0
 

@@ -252,6 +252,18 @@ def bare_jid(jid):
     return jid.split('/', 1)[0]
 
 
+def close_clients(*clients):
+    """Quit each client politely (a goodbye, a clean sign-off) and kill it
+    whatever happened, so that a failing test still leaves no process."""
+    for c in clients:
+        try:
+            c.quit()
+        except HarnessError:
+            pass
+        finally:
+            c.kill()
+
+
 def settle(sender, *receivers, timeout=DEFAULT_TIMEOUT):
     """Barrier: afterwards everything SENDER sent before has been processed
     by the server and then by each receiver's libpurple (every `write` it

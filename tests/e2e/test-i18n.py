@@ -78,13 +78,7 @@ def run(tap, server, lang):
                        .split('{buddy}')[0] in w.text for w in bob.writes('alice@localhost')),
                'the English client has no German line')
     finally:
-        for c in (alice, bob):
-            try:
-                c.quit()
-            except harness.HarnessError:
-                pass
-            finally:
-                c.kill()
+        harness.close_clients(alice, bob)
 
 
 def main():

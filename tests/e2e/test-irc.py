@@ -95,12 +95,7 @@ def test_purple_pair(tap):
             tap.diag('%d lines relayed, the longest %d bytes with its CRLF' % (len(lines), longest))
             tap.ok(longest <= IRC_LINE_MAX, 'every relayed line fits 512 bytes with the server\'s prefix')
         finally:
-            for c in (alice, bob):
-                try:
-                    c.quit()
-                except harness.HarnessError:
-                    pass
-                c.kill()
+            harness.close_clients(alice, bob)
 
 
 IRSSI = shutil.which('irssi') or '/usr/bin/irssi'
@@ -253,12 +248,7 @@ def test_plain_peer(tap):
             tap.is_([l for l in lines if '?OTR|' in l or '?OTR,' in l], [],
                     'none of it went as OTR fragments')
         finally:
-            for c in (alice, dave):
-                try:
-                    c.quit()
-                except harness.HarnessError:
-                    pass
-                c.kill()
+            harness.close_clients(alice, dave)
 
 
 def main():

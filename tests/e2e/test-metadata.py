@@ -89,13 +89,7 @@ class Setup(object):
             client.call('typing', peer, state)
 
     def close(self):
-        for c in (self.alice, self.bob):
-            try:
-                c.quit()
-            except harness.HarnessError:
-                pass
-            finally:
-                c.kill()
+        harness.close_clients(self.alice, self.bob)
 
 
 def send_all(s, tag):

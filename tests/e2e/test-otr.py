@@ -52,13 +52,7 @@ class Pair(object):
         level(self.bob, 'alice@localhost', UNVERIFIED, timeout=timeout)
 
     def close(self):
-        for c in (self.alice, self.bob):
-            try:
-                c.quit()
-            except harness.HarnessError:
-                pass
-            finally:
-                c.kill()
+        harness.close_clients(self.alice, self.bob)
 
 
 def run_with_server(func, tap):
@@ -381,12 +375,7 @@ def test_migration(tap, server):
         level(bob, 'alice@localhost', UNVERIFIED)
         tap.ok(True, 'bob, who never verified alice, sees Unverified')
     finally:
-        for c in (alice, bob):
-            try:
-                c.quit()
-            except harness.HarnessError:
-                pass
-            c.kill()
+        harness.close_clients(alice, bob)
 
 
 def main():

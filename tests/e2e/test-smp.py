@@ -65,13 +65,7 @@ class Pair(object):
         level(self.alice, B, expect, timeout=40)
 
     def close(self):
-        for c in (self.alice, self.bob):
-            try:
-                c.quit()
-            except harness.HarnessError:
-                pass
-            finally:
-                c.kill()
+        harness.close_clients(self.alice, self.bob)
 
 
 def with_pair(func):
