@@ -12,13 +12,11 @@
 static void
 test_key_roundtrip(void)
 {
-    char *dir = potr_test_dir_new();
     PurpleAccount *alice = NULL;
     PurpleAccount *carol = NULL;
     char *key = NULL;
     char *own = NULL;
 
-    potr_headless_start(dir);
     alice = potr_headless_account("alice@example.org", "prpl-jabber");
     carol = potr_headless_account("carol@example.org", "prpl-jabber");
 
@@ -43,19 +41,15 @@ test_key_roundtrip(void)
 
     g_free(own);
     g_free(key);
-    potr_headless_stop();
-    potr_test_dir_free(&dir);
 }
 
 static void
 test_account_prefix_exact(void)
 {
-    char *dir = potr_test_dir_new();
     PurpleAccount *al = NULL;
     PurpleAccount *alice = NULL;
     char *key = NULL;
 
-    potr_headless_start(dir);
     al = potr_headless_account("al@example.org", "prpl-jabber");
     alice = potr_headless_account("al@example.org.uk", "prpl-jabber");
     /* an account name that is a prefix of another's is another account */
@@ -63,15 +57,23 @@ test_account_prefix_exact(void)
     g_assert_null(potr_peer_key_buddy(key, al));
     g_assert_cmpstr(potr_peer_key_buddy(key, alice), ==, "bob@example.org");
     g_free(key);
-    potr_headless_stop();
-    potr_test_dir_free(&dir);
 }
 
 int
 main(int argc, char **argv)
 {
+    char *dir = NULL;
+    int status = 0;
+
     potr_test_init(&argc, &argv);
+    /* one libpurple core for the whole program: libpurple's own plugins
+     * (nss-prefs) cannot be started a second time in one process */
+    dir = potr_test_dir_new();
+    potr_headless_start(dir);
     g_test_add_func("/peer/key-roundtrip", test_key_roundtrip);
     g_test_add_func("/peer/account-prefix-exact", test_account_prefix_exact);
-    return g_test_run();
+    status = g_test_run();
+    potr_headless_stop();
+    potr_test_dir_free(&dir);
+    return status;
 }
