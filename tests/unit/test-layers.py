@@ -146,8 +146,10 @@ def self_test(tool, module, header):
         folder = os.path.join(tmp, 'core')
         shutil.copytree(os.path.join(src, 'src', 'core'), folder)
         path = os.path.join(folder, module + '.c')
+        # (a copy of a read-only tree is read-only)
+        os.chmod(folder, 0o755)
         if os.path.exists(path):
-            os.chmod(path, 0o644)   # (a copy of a read-only tree is read-only)
+            os.chmod(path, 0o644)
         with open(path, 'a', encoding='utf-8') as f:
             f.write('\n#include "%s"\n' % header)
         return check(folder, os.path.join(src, 'README.md'), tool)
