@@ -1,5 +1,6 @@
 /* purple-otr - GPL-2.0-or-later
- * AKE: seeing key exchanges through: two that cross, one that stalls, one
+ * AKE: starting key exchanges (the query, and our key first when there is
+ * none yet) and seeing them through: two that cross, one that stalls, one
  * that waited for our new key. */
 #include "i18n.h"
 #include "ake.h"
@@ -10,9 +11,12 @@
 #include <libotr/context.h>
 #include <libotr/context_priv.h>
 #include <libotr/instag.h>
+#include <libotr/privkey.h>
 
+#include "context.h"
 #include "core.h"
-#include "session.h"
+#include "policy.h"
+#include "store.h"
 #include "peer.h"
 #include "notice.h"
 
@@ -23,6 +27,8 @@ static GHashTable *commits_sent = NULL;
  * ended, and -> how many times it was started again */
 static GHashTable *ake_checks = NULL;
 static GHashTable *ake_tries = NULL;
+/* potr_peer_account_key() -> GHashTable set of peers waiting for the key */
+static GHashTable *key_waiters = NULL;
 
 /* Crossing key exchanges. When both sides answer each other's query at
  * once, both send a D-H commit; with v3 instance tags libotr handles each
@@ -150,13 +156,13 @@ peer_may_start(PurpleAccount *account, const char *norm, const char *message)
     master = potr_core_find_context(account, norm, OTRL_INSTAG_MASTER, FALSE);
     if (master == NULL)
         return TRUE;   /* a first contact: libotr makes its context */
-    if (strstr(message, "?OTR:") != NULL && potr_session_query_pending(master))
+    if (strstr(message, "?OTR:") != NULL && potr_context_query_pending(master))
         return TRUE;   /* the answer to our own query: we asked for it */
-    md = potr_session_data(master);
+    md = potr_context_data(master);
     if (potr_rate_allow(&md->peer_akes, POTR_PEER_AKES_PER_MINUTE))
         return TRUE;
     if (md->peer_akes.count == POTR_PEER_AKES_PER_MINUTE + 1)
-        potr_notice_say(potr_session_conv(master, FALSE),
+        potr_notice_say(potr_context_conv(master, FALSE),
                          _("{buddy} started too many key exchanges in a minute; more are ignored "
                            "for the rest of it."), master->username, NULL, PURPLE_MESSAGE_ERROR);
     purple_debug_info("purple-otr", "key exchange beyond the rate limit dropped\n");
@@ -251,7 +257,7 @@ ake_check_due(gpointer data)
         for (ConnContext *c = master; c != NULL && c->m_context == master; c = c->next)
             if (c->msgstate != OTRL_MSGSTATE_ENCRYPTED)
                 otrl_auth_clear(&c->auth);
-        potr_session_query(account, parts[2]);
+        potr_ake_query(account, parts[2]);
     }
     g_strfreev(parts);
     return G_SOURCE_REMOVE;
@@ -326,6 +332,8 @@ potr_ake_init(void)
     ake_checks = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     ake_tries = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     commits_sent = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    key_waiters = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                        (GDestroyNotify)g_hash_table_destroy);
 }
 
 void
@@ -342,4 +350,166 @@ potr_ake_uninit(void)
     g_clear_pointer(&ake_checks, g_hash_table_destroy);
     g_clear_pointer(&ake_tries, g_hash_table_destroy);
     g_clear_pointer(&commits_sent, g_hash_table_destroy);
+    g_clear_pointer(&key_waiters, g_hash_table_destroy);
+}
+
+static gboolean
+has_key(PurpleAccount *account)
+{
+    return otrl_privkey_find(potr_core_userstate(), purple_account_get_username(account),
+                             purple_account_get_protocol_id(account)) != NULL;
+}
+
+/* The OTR query: its tag, then, for a peer whose client may not know
+ * OTR, a plain sentence. One line: IRC (and other line-based protocols)
+ * would send a second line as a separate message, which an OTR client
+ * shows as chat, while it hides the whole line holding the tag. A peer we
+ * already hold a key of speaks OTR: the sentence would only be noise.
+ * Not translated: it is read by the peer, whose language is unknown. */
+static char *
+query_message(PurpleAccount *account, PotrPolicy policy, ConnContext *context)
+{
+    OtrlPolicy bits = potr_policy_to_otrl(policy);
+    const char *tag = (bits & OTRL_POLICY_ALLOW_V2) && (bits & OTRL_POLICY_ALLOW_V3) ? "?OTRv23?"
+                      : (bits & OTRL_POLICY_ALLOW_V3) ? "?OTRv3?" : "?OTRv2?";
+    ConnContext *master = context != NULL ? context->m_context : NULL;
+
+    if (master != NULL && master->fingerprint_root.next != NULL)
+        return g_strdup(tag);
+    return g_strdup_printf("%s %s has asked for an Off-the-Record private conversation, but "
+                           "your client does not support it (see https://otr.cypherpunks.ca/).",
+                           tag, purple_account_get_username(account));
+}
+
+void
+potr_ake_start(PurpleAccount *account, const char *who)
+{
+    g_return_if_fail(account != NULL && who != NULL);
+    potr_ake_reset_tries(account, who);   /* a new start: retries anew */
+    potr_ake_query(account, who);
+}
+
+void
+potr_ake_query(PurpleAccount *account, const char *who)
+{
+    PurpleConversation *conv = NULL;
+    ConnContext *context = NULL;
+    PurpleConnection *gc = purple_account_get_connection(account);
+    char *query = NULL;
+
+    conv = purple_conversation_new(PURPLE_CONV_TYPE_IM, account, who);
+    if (potr_policy_for(account, who) == POTR_POLICY_NEVER) {
+        potr_notice_say(conv, _("OTR is disabled for {buddy} (policy \"never\"): change it with /otr policy."),
+                       who, NULL, PURPLE_MESSAGE_ERROR);
+        return;
+    }
+    if (gc == NULL) {
+        potr_notice_say(conv, _("You are offline: the private conversation cannot start."),
+                       who, NULL, PURPLE_MESSAGE_ERROR);
+        return;
+    }
+    if (!has_key(account)) {
+        potr_ake_need_key(account, who);
+        return;
+    }
+    context = potr_core_find_context(account, who, OTRL_INSTAG_MASTER, TRUE);
+    if (context == NULL)
+        return;
+    query = query_message(account, potr_policy_for(account, who), context);
+    /* with v3 the private state is in the login's context, not the master */
+    potr_notice_say(conv, potr_context_any_private(context)
+                   ? _("Refreshing the private conversation with {buddy}\xe2\x80\xa6")
+                   : _("Starting a private conversation with {buddy}\xe2\x80\xa6"),
+                   who, NULL, PURPLE_MESSAGE_SYSTEM);
+    serv_send_im(gc, who, query, 0);
+    potr_context_note_query(context);
+    potr_ake_watch(account, who);
+    g_free(query);
+}
+
+static void
+on_keygen_done(const char *accountname, const char *protocol, gboolean ok,
+               const GError *error, gpointer user_data)
+{
+    PurpleAccount *account = potr_peer_find_account(accountname, protocol);
+
+    if (account == NULL)
+        return;
+    if (!ok) {
+        purple_notify_error(potr_core_handle(), _("OTR"), _("Your private key could not be generated."),
+                            error != NULL ? error->message : NULL);
+    }
+    purple_signal_emit(potr_core_handle(), "key-generation", account, ok ? 1 : 2);
+    potr_ake_key_done(account, ok);
+}
+
+gboolean
+potr_ake_keygen(PurpleAccount *account, GError **error)
+{
+    if (!potr_store_keygen_start(potr_core_userstate(), potr_core_path_keys(),
+                                 purple_account_get_username(account),
+                                 purple_account_get_protocol_id(account),
+                                 on_keygen_done, NULL, error))
+        return FALSE;
+    purple_signal_emit(potr_core_handle(), "key-generation", account, 0);
+    return TRUE;
+}
+
+void
+potr_ake_need_key(PurpleAccount *account, const char *peer)
+{
+    GHashTable *waiting = NULL;
+    char *key = potr_peer_account_key(account);
+    GError *error = NULL;
+    gboolean running = potr_store_keygen_running(purple_account_get_username(account),
+                                                 purple_account_get_protocol_id(account));
+
+    waiting = g_hash_table_lookup(key_waiters, key);
+    if (waiting == NULL) {
+        waiting = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        g_hash_table_insert(key_waiters, key, waiting);
+        key = NULL;
+    }
+    if (peer != NULL && !g_hash_table_contains(waiting, peer)) {
+        PurpleConversation *conv = purple_conversation_new(PURPLE_CONV_TYPE_IM, account, peer);
+        g_hash_table_add(waiting, g_strdup(peer));
+        potr_notice_say(conv, _("Generating your private key for {detail} in the background; the "
+                               "private conversation will start by itself when it is ready."),
+                       peer, purple_account_get_username(account), PURPLE_MESSAGE_SYSTEM);
+    }
+    if (!running && !potr_ake_keygen(account, &error)) {
+        purple_debug_error("purple-otr", "key generation: %s\n", error->message);
+        g_error_free(error);
+    }
+    g_free(key);
+}
+
+void
+potr_ake_key_done(PurpleAccount *account, gboolean ok)
+{
+    char *key = potr_peer_account_key(account);
+    GHashTable *waiting = NULL;
+    GList *peers = NULL;
+
+    if (!g_hash_table_steal_extended(key_waiters, key, NULL, (gpointer *)&waiting))
+        waiting = NULL;
+    g_free(key);
+    if (waiting == NULL)
+        return;
+    peers = g_hash_table_get_keys(waiting);
+    for (GList *l = peers; l != NULL; l = l->next) {
+        PurpleConversation *conv = purple_conversation_new(PURPLE_CONV_TYPE_IM, account, l->data);
+
+        if (ok) {
+            potr_notice_say(conv, _("Your private key is ready."), l->data, NULL, PURPLE_MESSAGE_SYSTEM);
+            potr_ake_forget_stalled(account, l->data);
+            potr_ake_start(account, l->data);
+        } else {
+            potr_notice_say(conv, _("Your private key could not be generated: the private "
+                                   "conversation with {buddy} cannot start."),
+                           l->data, NULL, PURPLE_MESSAGE_ERROR);
+        }
+    }
+    g_list_free(peers);
+    g_hash_table_destroy(waiting);
 }

@@ -1,6 +1,7 @@
 /* purple-otr - GPL-2.0-or-later
- * AKE: seeing key exchanges through: two that cross, one that stalls, one
- * that waited for our new key. */
+ * AKE: starting key exchanges (the query; our key first when there is none)
+ * and seeing them through: two that cross, one that stalls, one that
+ * waited for our new key. */
 #ifndef POTR_AKE_H
 #define POTR_AKE_H
 
@@ -10,8 +11,27 @@
 #include <libotr/context.h>
 
 void potr_ake_init(void);
-/* Cancels every pending check (at unload). */
+/* Cancels every pending check and forgets who waits for a key (at unload). */
 void potr_ake_uninit(void);
+
+/* Send an OTR query (start or refresh) to WHO on ACCOUNT. If the account
+ * has no key yet, the key is generated first and the query follows by
+ * itself when it is ready. */
+void potr_ake_start(PurpleAccount *account, const char *who);
+
+/* Send an OTR query to WHO now (no retry bookkeeping reset; see
+ * potr_ake_start). */
+void potr_ake_query(PurpleAccount *account, const char *who);
+
+/* libotr needs a key for ACCOUNT to talk to PEER: start generating it
+ * and remember to start the conversation with PEER once it exists. */
+void potr_ake_need_key(PurpleAccount *account, const char *peer);
+
+/* Start generating ACCOUNT's key (see potr_key_generate). */
+gboolean potr_ake_keygen(PurpleAccount *account, GError **error);
+
+/* ACCOUNT's key generation ended (OK or not): resume what waited on it. */
+void potr_ake_key_done(PurpleAccount *account, gboolean ok);
 
 /* We sent WHO a D-H commit (the first message of a key exchange). */
 void potr_ake_commit_sent(PurpleAccount *account, const char *who);

@@ -7,6 +7,7 @@
 #include <libotr/privkey.h>
 
 #include "core.h"
+#include "context.h"
 #include "session.h"
 #include "smp.h"
 #include "peer.h"
@@ -153,7 +154,7 @@ potr_conv_for_buddy(PurpleBuddy *buddy)
 char *
 potr_conv_peer_fingerprint(PurpleConversation *conv)
 {
-    ConnContext *context = potr_session_context(conv);
+    ConnContext *context = potr_context_of_conv(conv);
     char human[OTRL_PRIVKEY_FPRINT_HUMAN_LEN];
 
     if (context == NULL || context->msgstate != OTRL_MSGSTATE_ENCRYPTED
@@ -217,7 +218,7 @@ potr_conv_set_trusted(PurpleConversation *conv, const char *shown, gboolean trus
     gboolean ok = FALSE;
 
     g_return_val_if_fail(conv != NULL, FALSE);
-    context = potr_session_context(conv);
+    context = potr_context_of_conv(conv);
     if (context == NULL || context->msgstate != OTRL_MSGSTATE_ENCRYPTED
         || context->active_fingerprint == NULL) {
         g_set_error_literal(error, POTR_ERROR, POTR_ERROR_FAILED,
@@ -311,14 +312,14 @@ potr_conv_instances(PurpleConversation *conv)
     g_return_val_if_fail(conv != NULL, out);
     master = potr_core_find_context(purple_conversation_get_account(conv),
                                purple_conversation_get_name(conv), OTRL_INSTAG_MASTER, FALSE);
-    current = potr_session_context(conv);
+    current = potr_context_of_conv(conv);
     for (ConnContext *c = master; c != NULL && c->m_context == master; c = c->next) {
         PotrInstance item = { 0 };
 
         if (c == master)
             continue;
         item.tag = c->their_instance;
-        item.level = potr_session_level_of(c);
+        item.level = potr_context_level(c);
         item.in_use = c == current;
         g_array_append_val(out, item);
     }
@@ -329,5 +330,5 @@ void
 potr_conv_set_instance(PurpleConversation *conv, guint32 tag)
 {
     g_return_if_fail(conv != NULL);
-    potr_session_set_instance(conv, tag == 0 ? OTRL_INSTAG_BEST : (otrl_instag_t)tag);
+    potr_context_set_instance(conv, tag == 0 ? OTRL_INSTAG_BEST : (otrl_instag_t)tag);
 }

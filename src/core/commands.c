@@ -10,7 +10,7 @@
 #include "dialogs.h"
 #include "events.h"
 #include "policy.h"
-#include "session.h"
+#include "context.h"
 #include "secret.h"
 #include "smp.h"
 #include "peer.h"
@@ -152,7 +152,7 @@ static void
 cmd_fingerprint(PurpleConversation *conv, const char *rest)
 {
     PurpleAccount *account = purple_conversation_get_account(conv);
-    ConnContext *context = potr_session_context(conv);
+    ConnContext *context = potr_context_of_conv(conv);
     ConnContext *master = potr_core_find_context(account, purple_conversation_get_name(conv),
                                             OTRL_INSTAG_MASTER, FALSE);
     char *mine = potr_key_fingerprint(account);
@@ -335,7 +335,7 @@ list_instances(PurpleConversation *conv)
     PurpleAccount *account = purple_conversation_get_account(conv);
     ConnContext *master = potr_core_find_context(account, purple_conversation_get_name(conv),
                                             OTRL_INSTAG_MASTER, FALSE);
-    otrl_instag_t chosen = potr_session_instance(conv);
+    otrl_instag_t chosen = potr_context_instance(conv);
     guint count = 0;
 
     for (ConnContext *c = master; c != NULL && c->m_context == master; c = c->next) {
@@ -343,7 +343,7 @@ list_instances(PurpleConversation *conv)
 
         if (c == master)
             continue;
-        detail = g_strdup_printf("%08x: %s%s", c->their_instance, potr_level_name(potr_session_level_of(c)),
+        detail = g_strdup_printf("%08x: %s%s", c->their_instance, potr_level_name(potr_context_level(c)),
                                  c->their_instance == chosen ? _(" (in use)") : "");
         say_expanded(conv, _("Instance of {buddy}: {detail}"), detail, PURPLE_MESSAGE_SYSTEM);
         g_free(detail);
@@ -369,9 +369,9 @@ cmd_instance(PurpleConversation *conv, const char *rest)
         return;
     }
     if (strcmp(rest, "best") == 0) {
-        potr_session_set_instance(conv, OTRL_INSTAG_BEST);
+        potr_context_set_instance(conv, OTRL_INSTAG_BEST);
     } else if (strcmp(rest, "recent") == 0) {
-        potr_session_set_instance(conv, OTRL_INSTAG_RECENT);
+        potr_context_set_instance(conv, OTRL_INSTAG_RECENT);
     } else {
         tag = g_ascii_strtoull(rest, &end, 16);
         if (end == rest || *end != '\0' || tag < OTRL_MIN_VALID_INSTAG || tag > G_MAXUINT32) {
@@ -379,7 +379,7 @@ cmd_instance(PurpleConversation *conv, const char *rest)
                 PURPLE_MESSAGE_ERROR);
             return;
         }
-        potr_session_set_instance(conv, (otrl_instag_t)tag);
+        potr_context_set_instance(conv, (otrl_instag_t)tag);
     }
     list_instances(conv);
 }

@@ -8,17 +8,32 @@
 #include <libotr/privkey.h>
 #include <libotr/instag.h>
 
+#include "ake.h"
 #include "commands.h"
+#include "context.h"
 #include "dialogs.h"
 #include "metadata.h"
 #include "ops.h"
 #include "policy.h"
 #include "presence.h"
+#include "send.h"
 #include "session.h"
+#include "smp.h"
 #include "store.h"
 #include "xmpp.h"
 
 static gboolean otrl_ready = FALSE;
+
+/* Where libotr's callbacks (ops.c) hand their news: to the modules above
+ * ops, which ops.c does not know. */
+static const PotrOpsHandlers ops_handlers = {
+    .need_key = potr_ake_need_key,
+    .commit_sent = potr_ake_commit_sent,
+    .changed = potr_session_changed,
+    .smp_event = potr_smp_event,
+    .peer_error = potr_send_peer_error,
+    .not_private = potr_send_tell_not_private,
+};
 
 const OtrlMessageAppOps *
 potr_core_ops(void)
@@ -32,7 +47,7 @@ static void
 emit_all_levels(void)
 {
     for (GList *l = purple_get_ims(); l != NULL; l = l->next)
-        potr_session_emit_level(l->data);
+        potr_context_emit_level(l->data);
 }
 
 /* Before libotr sees a message: another program's new key or trust is
@@ -55,7 +70,7 @@ void
 potr_conv_start(PurpleConversation *conv)
 {
     g_return_if_fail(conv != NULL);
-    potr_session_start(purple_conversation_get_account(conv), purple_conversation_get_name(conv));
+    potr_ake_start(purple_conversation_get_account(conv), purple_conversation_get_name(conv));
 }
 
 void
@@ -158,6 +173,7 @@ potr_core_start(PurplePlugin *plugin, GError **error)
 
     potr_core_state_begin(plugin, otrl_userstate_create());
     potr_core_set_trust_listener(emit_all_levels);
+    potr_ops_set_handlers(&ops_handlers);
 
     potr_policy_init_prefs();
     register_signals(plugin);
@@ -196,6 +212,7 @@ potr_core_stop(void)
     /* every module connected its handlers on the core's handle */
     purple_signals_disconnect_by_handle(potr_core_handle());
     purple_signals_unregister_by_instance(potr_core_handle());
+    potr_ops_set_handlers(NULL);
     potr_core_state_end();
 }
 
@@ -203,7 +220,7 @@ gboolean
 potr_key_generate(PurpleAccount *account, GError **error)
 {
     g_return_val_if_fail(account != NULL, FALSE);
-    return potr_session_keygen(account, error);
+    return potr_ake_keygen(account, error);
 }
 
 gboolean

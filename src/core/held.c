@@ -11,7 +11,9 @@
 
 #include "core.h"
 #include "secret.h"
-#include "session.h"
+#include "ake.h"
+#include "context.h"
+#include "send.h"
 #include "peer.h"
 #include "notice.h"
 
@@ -75,9 +77,9 @@ potr_held_add(PurpleAccount *account, const char *who, char **message)
     GQueue *queue = held_queue(account, who, TRUE);
     ConnContext *context = potr_core_find_context(account, who, OTRL_INSTAG_MASTER, TRUE);
     gboolean first = g_queue_is_empty(queue);
-    gboolean on_hold = potr_session_on_hold(potr_core_find_context(account, who, OTRL_INSTAG_BEST, FALSE));
+    gboolean on_hold = potr_context_on_hold(potr_core_find_context(account, who, OTRL_INSTAG_BEST, FALSE));
 
-    potr_session_echo(conv, *message);
+    potr_send_echo(conv, *message);
     if (g_queue_get_length(queue) >= POTR_MAX_HELD) {
         potr_notice_say(conv, _("This message was NOT sent: too many messages are already waiting "
                                "for the private conversation with {buddy}."),
@@ -97,8 +99,8 @@ potr_held_add(PurpleAccount *account, const char *who, char **message)
         return;
     /* one query for a batch of held messages: the next ones wait for the
      * same key exchange (a query per message would start racing ones) */
-    if (first || context == NULL || !potr_session_query_pending(context))
-        potr_session_start(account, who);
+    if (first || context == NULL || !potr_context_query_pending(context))
+        potr_ake_start(account, who);
 }
 
 /* Send what was held for CONTEXT's buddy, now that it is private. */
@@ -106,7 +108,7 @@ static void
 flush_held(ConnContext *context)
 {
     PurpleAccount *account = potr_peer_find_account(context->accountname, context->protocol);
-    PurpleConversation *conv = potr_session_conv(context, TRUE);
+    PurpleConversation *conv = potr_context_conv(context, TRUE);
     GQueue *queue = NULL;
     guint sent = 0;
     char *html = NULL;
@@ -116,7 +118,7 @@ flush_held(ConnContext *context)
         return;
     while (context->msgstate == OTRL_MSGSTATE_ENCRYPTED
            && (html = g_queue_pop_head(queue)) != NULL) {
-        if (!potr_session_encrypt(account, potr_session_address(context), context->their_instance,
+        if (!potr_send_encrypt(account, potr_context_address(context), context->their_instance,
                                   html, NULL)) {
             g_queue_push_head(queue, html);
             break;

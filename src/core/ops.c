@@ -7,19 +7,28 @@
 #include <libotr/privkey.h>
 #include <libotr/instag.h>
 
-#include "ake.h"
+#include "context.h"
 #include "core.h"
 #include "events.h"
 #include "html.h"
 #include "metadata.h"
 #include "policy.h"
-#include "session.h"
-#include "smp.h"
 #include "store.h"
 #include "peer.h"
 #include "notice.h"
 
 static guint poll_timer = 0;
+/* what the engine installed; none before it starts and after it stops */
+static PotrOpsHandlers handlers;
+
+void
+potr_ops_set_handlers(const PotrOpsHandlers *set)
+{
+    if (set != NULL)
+        handlers = *set;
+    else
+        memset(&handlers, 0, sizeof handlers);
+}
 
 /* 512 - 2 (CRLF) - 150 (the relaying server's prefix, see below) */
 #define POTR_IRC_FRAGMENT 360
@@ -94,7 +103,8 @@ op_create_privkey(void *opdata, const char *accountname, const char *protocol)
 
     if (account == NULL)
         return;
-    potr_session_need_key(account, data != NULL ? data->peer : NULL);
+    if (handlers.need_key != NULL)
+        handlers.need_key(account, data != NULL ? data->peer : NULL);
 }
 
 static int
@@ -144,8 +154,8 @@ op_inject_message(void *opdata, const char *accountname, const char *protocol,
             to = data->peer;
         g_free(norm);
     }
-    if (g_str_has_prefix(message, "?OTR:AAMC"))
-        potr_ake_commit_sent(account, recipient);
+    if (g_str_has_prefix(message, "?OTR:AAMC") && handlers.commit_sent != NULL)
+        handlers.commit_sent(account, recipient);
     /* prpl-jabber expects a conversation for every IM it sends (it asserts
      * on a missing one); the peer started talking to us, so one is due */
     if (purple_find_conversation_with_account(PURPLE_CONV_TYPE_IM, to, account) == NULL)
@@ -197,22 +207,29 @@ op_write_fingerprints(void *opdata)
 }
 
 static void
+changed(ConnContext *context, PotrChange change)
+{
+    if (handlers.changed != NULL)
+        handlers.changed(context, change);
+}
+
+static void
 op_gone_secure(void *opdata, ConnContext *context)
 {
     potr_core_refresh_trust(); /* the level says what another program trusts */
-    potr_session_changed(context, POTR_CHANGE_SECURE);
+    changed(context, POTR_CHANGE_SECURE);
 }
 
 static void
 op_gone_insecure(void *opdata, ConnContext *context)
 {
-    potr_session_changed(context, POTR_CHANGE_INSECURE);
+    changed(context, POTR_CHANGE_INSECURE);
 }
 
 static void
 op_still_secure(void *opdata, ConnContext *context, int is_reply)
 {
-    potr_session_changed(context, POTR_CHANGE_REFRESHED);
+    changed(context, POTR_CHANGE_REFRESHED);
 }
 
 static int
@@ -275,7 +292,8 @@ static void
 op_handle_smp_event(void *opdata, OtrlSMPEvent smp_event, ConnContext *context,
                     unsigned short progress_percent, char *question)
 {
-    potr_smp_event(context, smp_event, progress_percent, question);
+    if (handlers.smp_event != NULL)
+        handlers.smp_event(context, smp_event, progress_percent, question);
 }
 
 static void
@@ -289,21 +307,22 @@ op_handle_msg_event(void *opdata, OtrlMessageEvent msg_event, ConnContext *conte
 
     if (context == NULL || (data != NULL && data->quiet))
         return;
-    if (msg_event == OTRL_MSGEVENT_RCVDMSG_GENERAL_ERR)
-        potr_session_peer_error(context);
+    if (msg_event == OTRL_MSGEVENT_RCVDMSG_GENERAL_ERR && handlers.peer_error != NULL)
+        handlers.peer_error(context);
     /* Why answer here when libotr does not: v3 data names our instance,
      * so it was meant for this client, whose session is gone (a restart);
      * the sender learns it, tells its user and starts a new exchange. */
-    if (msg_event == OTRL_MSGEVENT_RCVDMSG_NOT_IN_PRIVATE && data != NULL && data->v3_data)
-        potr_session_tell_not_private(context, data);
+    if (msg_event == OTRL_MSGEVENT_RCVDMSG_NOT_IN_PRIVATE && data != NULL && data->v3_data
+        && handlers.not_private != NULL)
+        handlers.not_private(context, data);
     line = potr_event_describe(msg_event, context->username, message, err, &flags);
     if (line == NULL)
         return;
-    conv = potr_session_conv(context, TRUE);
+    conv = potr_context_conv(context, TRUE);
     potr_notice_write(conv, line, flags, TRUE);
     g_free(line);
     if (msg_event == OTRL_MSGEVENT_CONNECTION_ENDED)
-        potr_session_emit_level(conv);
+        potr_context_emit_level(conv);
 }
 
 static void

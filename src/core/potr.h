@@ -29,7 +29,7 @@ G_BEGIN_DECLS
 #define POTR_LEGACY_PLUGIN_ID "otr"
 
 /* The four trust levels a user sees, computed in one place
- * (potr_session_level). */
+ * (potr_context_level). */
 typedef enum {
     POTR_LEVEL_NOT_PRIVATE = 0,
     POTR_LEVEL_UNVERIFIED,

@@ -8,6 +8,7 @@
 #include <libotr/context.h>
 
 #include "core.h"
+#include "ake.h"
 #include "session.h"
 #include "peer.h"
 
@@ -49,7 +50,7 @@ static void
 resume_one(PurpleAccount *account, const char *who)
 {
     if (purple_find_conversation_with_account(PURPLE_CONV_TYPE_IM, who, account) != NULL)
-        potr_session_start(account, who);
+        potr_ake_start(account, who);
 }
 
 /* Back online: resume what was private with buddies who are not on the

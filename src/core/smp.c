@@ -13,7 +13,7 @@
 #include "core.h"
 #include "ops.h"
 #include "events.h"
-#include "session.h"
+#include "context.h"
 #include "peer.h"
 #include "notice.h"
 
@@ -55,7 +55,7 @@ static void
 note_request(ConnContext *context, const char *question)
 {
     ConnContext *master = context->m_context;
-    PotrContextData *cd = potr_session_data(context);
+    PotrContextData *cd = potr_context_data(context);
 
     for (ConnContext *c = master; c != NULL && c->m_context == master; c = c->next) {
         PotrContextData *other = c->app_data;
@@ -82,7 +82,7 @@ potr_smp_forget_request(ConnContext *context)
         return;
     cd->smp_pending = FALSE;
     g_clear_pointer(&cd->asked, g_free);
-    conv = potr_session_conv(context, FALSE);
+    conv = potr_context_conv(context, FALSE);
     if (conv == NULL)
         return;
     /* its dialogs go: the core's, and the UIs' through an abort event */
@@ -133,18 +133,18 @@ potr_smp_start(PurpleConversation *conv, const char *question, const char *secre
             g_free(text);
             return FALSE;
         }
-        cd = potr_session_data(context);
+        cd = potr_context_data(context);
         cd->smp_pending = FALSE;
         potr_dialogs_smp_close(conv);
-        opdata.peer = potr_session_address(context);
+        opdata.peer = potr_context_address(context);
         otrl_message_respond_smp(us, &potr_ops, &opdata, context, (const unsigned char *)secret, len);
         return TRUE;
     }
-    context = potr_session_context(conv);
+    context = potr_context_of_conv(conv);
     if (context == NULL || context->msgstate != OTRL_MSGSTATE_ENCRYPTED)
         return not_private(error);
-    cd = potr_session_data(context);
-    opdata.peer = potr_session_address(context);
+    cd = potr_context_data(context);
+    opdata.peer = potr_context_address(context);
     cd->smp_ours = TRUE;
     cd->smp_question = question != NULL && *question != '\0';
     if (cd->smp_question)
@@ -163,8 +163,8 @@ potr_smp_abort(PurpleConversation *conv)
     ConnContext *context = pending_request(conv);
 
     if (context == NULL)
-        context = potr_session_context(conv);
-    opdata.peer = potr_session_address(context);
+        context = potr_context_of_conv(conv);
+    opdata.peer = potr_context_address(context);
     potr_dialogs_smp_close(conv);
     if (context != NULL && context->app_data != NULL)
         ((PotrContextData *)context->app_data)->smp_pending = FALSE;
@@ -179,7 +179,7 @@ potr_smp_abort(PurpleConversation *conv)
 static const char *
 smp_outcome(ConnContext *context, int smp_event)
 {
-    PotrContextData *cd = potr_session_data(context);
+    PotrContextData *cd = potr_context_data(context);
     gboolean ours = cd->smp_ours;
     gboolean question = cd->smp_question;
 
@@ -191,7 +191,7 @@ smp_outcome(ConnContext *context, int smp_event)
     case OTRL_SMPEVENT_SUCCESS:
         if (!ours && question)
             return _("{buddy} has verified you. Verify {buddy} in turn: /otr smp ask \"QUESTION\" ANSWER.");
-        potr_session_set_trust(context, "smp");
+        potr_context_set_trust(context, "smp");
         return _("Verification succeeded: {buddy} is verified and the conversation is private.");
     case OTRL_SMPEVENT_FAILURE:
         return _("Verification of {buddy} FAILED: the answers did not match. You may be talking to an impostor, or the answer was mistyped.");
@@ -212,7 +212,7 @@ static void
 abort_broken(ConnContext *context)
 {
     PurpleAccount *account = potr_peer_find_account(context->accountname, context->protocol);
-    PotrOpData opdata = { .account = account, .peer = potr_session_address(context) };
+    PotrOpData opdata = { .account = account, .peer = potr_context_address(context) };
 
     if (account != NULL && context->msgstate == OTRL_MSGSTATE_ENCRYPTED)
         otrl_message_abort_smp(potr_core_userstate(), &potr_ops, &opdata, context);
@@ -228,7 +228,7 @@ abort_broken(ConnContext *context)
 static gboolean
 smp_flood(ConnContext *context)
 {
-    PotrContextData *md = potr_session_data(context->m_context);
+    PotrContextData *md = potr_context_data(context->m_context);
     PurpleAccount *account = NULL;
     PotrOpData opdata = { 0 };
 
@@ -236,17 +236,17 @@ smp_flood(ConnContext *context)
         return FALSE;
     account = potr_peer_find_account(context->accountname, context->protocol);
     opdata.account = account;
-    opdata.peer = potr_session_address(context);
+    opdata.peer = potr_context_address(context);
     if (account != NULL)
         otrl_message_disconnect(potr_core_userstate(), &potr_ops, &opdata, context->accountname,
                                 context->protocol, context->username, context->their_instance);
     otrl_context_force_finished(context);
     potr_smp_forget_request(context);
-    potr_notice_say(potr_session_conv(context, TRUE),
+    potr_notice_say(potr_context_conv(context, TRUE),
                      _("{buddy} asked to verify you too many times in a minute: the private "
                        "conversation was ended to protect this program. Refresh it (/otr refresh) "
                        "if you trust {buddy}."), context->username, NULL, PURPLE_MESSAGE_ERROR);
-    potr_session_emit_level(potr_session_conv(context, FALSE));
+    potr_context_emit_level(potr_context_conv(context, FALSE));
     return TRUE;
 }
 
@@ -254,7 +254,7 @@ void
 potr_smp_event(ConnContext *context, int smp_event, unsigned short progress,
                const char *question)
 {
-    PurpleConversation *conv = potr_session_conv(context, TRUE);
+    PurpleConversation *conv = potr_context_conv(context, TRUE);
     const char *text = NULL;
     PurpleMessageFlags flags = PURPLE_MESSAGE_SYSTEM;
 
@@ -290,7 +290,7 @@ potr_smp_event(ConnContext *context, int smp_event, unsigned short progress,
     if (conv != NULL)
         purple_signal_emit(potr_core_handle(), "smp-event", conv, smp_event, (int)progress);
     potr_notice_say(conv, text, context->username, question, flags);
-    potr_session_emit_level(conv);
+    potr_context_emit_level(conv);
     if (conv != NULL && (smp_event == OTRL_SMPEVENT_ASK_FOR_ANSWER
                          || smp_event == OTRL_SMPEVENT_ASK_FOR_SECRET))
         potr_dialogs_smp_request(conv, question);
