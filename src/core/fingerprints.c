@@ -286,36 +286,42 @@ fp_table_copy(GHashTable *from)
     return to;
 }
 
-/* The fingerprint file at PATH as a table (key -> trust; a later line
- * wins, as in libotr). A missing file is an empty table. Damaged lines
- * mark PATH damaged; a read error does too and returns NULL with ERROR. */
-static GHashTable *
-fp_read_table(const char *path, guint *skipped, GError **error)
+/* Read the fingerprint file at PATH: its well-formed lines go to ENTRIES
+ * (their strings to CHUNK), the others are counted in *BAD and mark PATH
+ * damaged. A missing file sets *MISSING and reads nothing. A read error
+ * marks PATH damaged too and returns FALSE with ERROR (POTR_ERROR_IO). */
+static gboolean
+fp_read_file(const char *path, GStringChunk *chunk, GArray *entries, guint *bad,
+             gboolean *missing, GError **error)
 {
-    GStringChunk *chunk = NULL;
-    GArray *entries = NULL;
-    GHashTable *map = NULL;
-    FILE *fp = NULL;
-    gboolean missing = FALSE;
-    guint bad = 0;
-    guint i;
+    FILE *fp = potr_file_open_read(path, missing, error);
+    gboolean ok = FALSE;
 
-    fp = potr_file_open_read(path, &missing, error);
-    if (fp == NULL) {
-        map = missing ? fp_str_table() : NULL;
-        goto cleanup;
-    }
-    chunk = g_string_chunk_new(64 * 1024);
-    entries = g_array_new(FALSE, FALSE, sizeof(FpEntry));
-    if (!fp_read_lines(fp, chunk, entries, &bad)) {
+    if (fp == NULL)
+        return *missing;
+    if (!fp_read_lines(fp, chunk, entries, bad)) {
         g_set_error(error, POTR_ERROR, POTR_ERROR_IO, _("Could not read %s: %s"),
                     path, g_strerror(errno));
         potr_file_mark_damaged(path);
         goto cleanup;
     }
-    if (bad > 0)
+    if (*bad > 0)
         potr_file_mark_damaged(path);
-    map = fp_str_table();
+    ok = TRUE;
+
+cleanup:
+    fclose(fp);
+    return ok;
+}
+
+/* ENTRIES as a table: key -> trust ("" for none); a later line wins, as
+ * in libotr. */
+static GHashTable *
+fp_entries_table(GArray *entries)
+{
+    GHashTable *map = fp_str_table();
+    guint i;
+
     for (i = 0; i < entries->len; i++) {
         FpEntry *e = &g_array_index(entries, FpEntry, i);
 
@@ -323,16 +329,25 @@ fp_read_table(const char *path, guint *skipped, GError **error)
                                          e->fingerprint),
                              g_strdup(fp_trust_str(e->trust)));
     }
+    return map;
+}
 
-cleanup:
-    if (skipped != NULL)
-        *skipped = bad;
-    if (fp != NULL)
-        fclose(fp);
-    if (entries != NULL)
-        g_array_unref(entries);
-    if (chunk != NULL)
-        g_string_chunk_free(chunk);
+/* The fingerprint file at PATH as a table (fp_entries_table()). A missing
+ * file is an empty table. Damaged lines mark PATH damaged; a read error
+ * does too and returns NULL with ERROR. */
+static GHashTable *
+fp_read_table(const char *path, GError **error)
+{
+    GStringChunk *chunk = g_string_chunk_new(64 * 1024);
+    GArray *entries = g_array_new(FALSE, FALSE, sizeof(FpEntry));
+    GHashTable *map = NULL;
+    gboolean missing = FALSE;
+    guint bad = 0;
+
+    if (fp_read_file(path, chunk, entries, &bad, &missing, error))
+        map = fp_entries_table(entries);
+    g_array_unref(entries);
+    g_string_chunk_free(chunk);
     return map;
 }
 
@@ -447,6 +462,27 @@ fp_apply(OtrlUserState us, GHashTable *target, GHashTable *zombies)
     return changes;
 }
 
+/* Merge DISK with what US changed since S last read or wrote the file
+ * (fp_merge()) and make US's fingerprints the result in place
+ * (fp_apply()). Returns the result (to write; g_hash_table_unref() it);
+ * *ZOMBIES gets a new table of the fingerprints in use the result lacks,
+ * *CHANGES (may be NULL) how many fingerprints of US changed. */
+static GHashTable *
+fp_merge_apply(OtrlUserState us, PotrSync *s, GHashTable *disk, GHashTable **zombies,
+               guint *changes)
+{
+    GHashTable *mem = fp_snapshot(us);
+    GHashTable *target = fp_merge(disk, s->base, mem);
+    guint n = 0;
+
+    *zombies = fp_str_table();
+    n = fp_apply(us, target, *zombies);
+    if (changes != NULL)
+        *changes = n;
+    g_hash_table_unref(mem);
+    return target;
+}
+
 /* BASE becomes TABLE plus ZOMBIES. */
 static void
 fp_set_base(PotrSync *s, GHashTable *table, GHashTable *zombies)
@@ -468,59 +504,34 @@ potr_store_load_fingerprints(OtrlUserState us, const char *path,
 {
     GStringChunk *chunk = NULL;
     GArray *entries = NULL;
-    FILE *fp = NULL;
     PotrSync *s = NULL;
     PotrFileSig sig;
     gboolean missing = FALSE;
     guint bad = 0;
     gboolean ok = FALSE;
-    guint i;
 
     g_return_val_if_fail(us != NULL && path != NULL, FALSE);
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
     s = potr_sync_get(us, path);
     potr_file_sig_of_path(path, &sig);
-    fp = potr_file_open_read(path, &missing, error);
-    if (fp == NULL) {
-        ok = missing;
-        if (ok)
-            potr_sync_set_sig(s, &sig);
-        goto cleanup;
-    }
     chunk = g_string_chunk_new(64 * 1024);
     entries = g_array_new(FALSE, FALSE, sizeof(FpEntry));
-    if (!fp_read_lines(fp, chunk, entries, &bad)) {
-        /* nothing is applied: US is left as it was */
-        g_set_error(error, POTR_ERROR, POTR_ERROR_IO, _("Could not read %s: %s"),
-                    path, g_strerror(errno));
-        potr_file_mark_damaged(path);
-        goto cleanup;
+    /* on a read error nothing is applied: US is left as it was */
+    ok = fp_read_file(path, chunk, entries, &bad, &missing, error);
+    if (ok && !missing) {
+        fp_insert(us, entries, add_app_data, data);
+        /* what is on disk now is what later writes merge onto */
+        g_hash_table_unref(s->base);
+        s->base = fp_entries_table(entries);
     }
-    fp_insert(us, entries, add_app_data, data);
-    if (bad > 0)
-        potr_file_mark_damaged(path);
-    /* what is on disk now is what later writes merge onto */
-    g_hash_table_remove_all(s->base);
-    for (i = 0; i < entries->len; i++) {
-        FpEntry *e = &g_array_index(entries, FpEntry, i);
+    if (ok)
+        potr_sync_set_sig(s, &sig);
 
-        g_hash_table_replace(s->base, fp_key(e->username, e->accountname, e->protocol,
-                                             e->fingerprint),
-                             g_strdup(fp_trust_str(e->trust)));
-    }
-    potr_sync_set_sig(s, &sig);
-    ok = TRUE;
-
-cleanup:
     if (skipped != NULL)
         *skipped = bad;
-    if (fp != NULL)
-        fclose(fp);
-    if (entries != NULL)
-        g_array_unref(entries);
-    if (chunk != NULL)
-        g_string_chunk_free(chunk);
+    g_array_unref(entries);
+    g_string_chunk_free(chunk);
     return ok;
 }
 
@@ -563,7 +574,6 @@ potr_store_save_fingerprints(OtrlUserState us, const char *path, GError **error)
 {
     PotrSync *s = NULL;
     GHashTable *disk = NULL;
-    GHashTable *mem = NULL;
     GHashTable *zombies = NULL;
     FpJob job = { us, NULL };
     PotrFileSig sig;
@@ -578,16 +588,13 @@ potr_store_save_fingerprints(OtrlUserState us, const char *path, GError **error)
     if (lock < 0)
         goto cleanup;
     potr_file_sig_of_path(path, &sig);
-    disk = fp_read_table(path, NULL, NULL);
+    disk = fp_read_table(path, NULL);
     if (disk == NULL) {
         /* unreadable: it is marked damaged, so a copy is kept before it is
          * replaced; merge onto what this process last saw of it */
         disk = fp_table_copy(s->base);
     }
-    mem = fp_snapshot(us);
-    job.lines = fp_merge(disk, s->base, mem);
-    zombies = fp_str_table();
-    fp_apply(us, job.lines, zombies);
+    job.lines = fp_merge_apply(us, s, disk, &zombies, NULL);
     ok = potr_file_write_atomic(path, fp_writer, &job, error);
     if (ok) {
         potr_file_sig_of_path(path, &sig);
@@ -602,8 +609,6 @@ cleanup:
     potr_file_unlock(&lock);
     if (disk != NULL)
         g_hash_table_unref(disk);
-    if (mem != NULL)
-        g_hash_table_unref(mem);
     if (zombies != NULL)
         g_hash_table_unref(zombies);
     if (job.lines != NULL)
@@ -617,7 +622,6 @@ potr_store_refresh_fingerprints(OtrlUserState us, const char *path, guint *chang
 {
     PotrSync *s = NULL;
     GHashTable *disk = NULL;
-    GHashTable *mem = NULL;
     GHashTable *target = NULL;
     GHashTable *zombies = NULL;
     PotrFileSig sig;
@@ -633,15 +637,12 @@ potr_store_refresh_fingerprints(OtrlUserState us, const char *path, guint *chang
     potr_file_sig_of_path(path, &sig);
     /* remembered even after a failure: a damaged file is reported once */
     potr_sync_set_sig(s, &sig);
-    disk = fp_read_table(path, NULL, error);
+    disk = fp_read_table(path, error);
     if (disk == NULL) {
         ok = FALSE;
         goto cleanup;
     }
-    mem = fp_snapshot(us);
-    target = fp_merge(disk, s->base, mem);
-    zombies = fp_str_table();
-    n = fp_apply(us, target, zombies);
+    target = fp_merge_apply(us, s, disk, &zombies, &n);
     fp_set_base(s, disk, zombies);
 
 cleanup:
@@ -649,8 +650,6 @@ cleanup:
         *changed = n;
     if (disk != NULL)
         g_hash_table_unref(disk);
-    if (mem != NULL)
-        g_hash_table_unref(mem);
     if (target != NULL)
         g_hash_table_unref(target);
     if (zombies != NULL)
