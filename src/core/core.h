@@ -1,7 +1,7 @@
 /* purple-otr - GPL-2.0-or-later
  * Core state: the process's one libotr user state, the core plugin's
  * handle, the three files and their saving and re-reading. A leaf of the
- * layers: it knows libotr, libpurple and store.c only; the engine
+ * layers: it knows libotr, libpurple and the store only; the engine
  * (engine.c) fills it at start and empties it at stop. */
 #ifndef POTR_CORE_H
 #define POTR_CORE_H

@@ -89,9 +89,9 @@ load_files(void)
     guint removed = 0;
 
     /* copies of keys a crash left behind (only our own temp names) */
-    removed += potr_store_cleanup_temps(potr_core_path_keys());
-    removed += potr_store_cleanup_temps(potr_core_path_fingerprints());
-    removed += potr_store_cleanup_temps(potr_core_path_instags());
+    removed += potr_file_cleanup_temps(potr_core_path_keys());
+    removed += potr_file_cleanup_temps(potr_core_path_fingerprints());
+    removed += potr_file_cleanup_temps(potr_core_path_instags());
     if (removed > 0)
         purple_debug_info("purple-otr", "removed %u temporary file(s) left by an interrupted "
                           "write\n", removed);

@@ -227,9 +227,9 @@ cmd_check(const char *dir)
     print_lines(b);
     temps = count_temps(dir);
     /* what the plugin does at start */
-    potr_store_cleanup_temps(p.keys);
-    potr_store_cleanup_temps(p.fprs);
-    potr_store_cleanup_temps(p.tags);
+    potr_file_cleanup_temps(p.keys);
+    potr_file_cleanup_temps(p.fprs);
+    potr_file_cleanup_temps(p.tags);
     printf("temps %u\nleft %u\n", temps, count_temps(dir));
     g_ptr_array_unref(a);
     g_ptr_array_unref(b);
@@ -252,7 +252,7 @@ copy_writer(FILE *fp, gpointer data, GError **error)
 static gboolean
 save_keys_from(const Paths *p, const char *content, GError **error)
 {
-    return potr_store_write_locked(p->keys, copy_writer, (gpointer)content, error);
+    return potr_file_write_locked(p->keys, copy_writer, (gpointer)content, error);
 }
 
 static Fingerprint *

@@ -113,7 +113,7 @@ test_atomic_new_file(Fixture *f, gconstpointer unused)
     char *path = g_build_filename(f->dir, "file", NULL);
     GError *error = NULL;
     mode_t old_umask = umask(0); /* 0600 must not depend on the umask */
-    gboolean ok = potr_store_write_atomic(path, write_string, "new content\n", &error);
+    gboolean ok = potr_file_write_atomic(path, write_string, "new content\n", &error);
 
     umask(old_umask);
     g_assert_no_error(error);
@@ -136,7 +136,7 @@ test_atomic_replace(Fixture *f, gconstpointer unused)
     fd = open(path, O_RDONLY | O_CLOEXEC);
     g_assert_cmpint(fd, >=, 0);
 
-    g_assert_true(potr_store_write_atomic(path, write_string, "new", &error));
+    g_assert_true(potr_file_write_atomic(path, write_string, "new", &error));
     g_assert_no_error(error);
     assert_file(path, "new", 3);
     g_assert_cmpint(potr_test_mode(path), ==, 0600);
@@ -157,7 +157,7 @@ test_atomic_failing_writer(Fixture *f, gconstpointer unused)
 
     potr_test_write(path, "old content", -1, 0640);
 
-    g_assert_false(potr_store_write_atomic(path, write_then_fail, "set", &error));
+    g_assert_false(potr_file_write_atomic(path, write_then_fail, "set", &error));
     g_assert_error(error, POTR_ERROR, POTR_ERROR_FAILED);
     g_clear_error(&error);
     assert_file(path, "old content", 11);
@@ -165,13 +165,13 @@ test_atomic_failing_writer(Fixture *f, gconstpointer unused)
     assert_dir(f, "file");
 
     /* a writer that fails without saying why still gets an error */
-    g_assert_false(potr_store_write_atomic(path, write_then_fail, NULL, &error));
+    g_assert_false(potr_file_write_atomic(path, write_then_fail, NULL, &error));
     g_assert_error(error, POTR_ERROR, POTR_ERROR_IO);
     g_clear_error(&error);
     assert_file(path, "old content", 11);
 
     /* no target yet: none is created */
-    g_assert_false(potr_store_write_atomic(missing, write_then_fail, "set", &error));
+    g_assert_false(potr_file_write_atomic(missing, write_then_fail, "set", &error));
     g_assert_error(error, POTR_ERROR, POTR_ERROR_FAILED);
     g_clear_error(&error);
     assert_dir(f, "file");
@@ -185,7 +185,7 @@ test_atomic_no_folder(Fixture *f, gconstpointer unused)
     char *path = g_build_filename(f->dir, "no-such-folder", "file", NULL);
     GError *error = NULL;
 
-    g_assert_false(potr_store_write_atomic(path, write_string, "x", &error));
+    g_assert_false(potr_file_write_atomic(path, write_string, "x", &error));
     g_assert_error(error, POTR_ERROR, POTR_ERROR_IO);
     g_clear_error(&error);
     assert_dir(f, "");
@@ -205,7 +205,7 @@ test_atomic_symlink(Fixture *f, gconstpointer unused)
     potr_test_write(real, "old", -1, 0600);
     g_assert_cmpint(symlink(real, link), ==, 0);
 
-    g_assert_true(potr_store_write_atomic(link, write_string, "new", &error));
+    g_assert_true(potr_file_write_atomic(link, write_string, "new", &error));
     g_assert_no_error(error);
     g_assert_cmpint(lstat(link, &st), ==, 0);
     g_assert_true(S_ISLNK(st.st_mode));
@@ -1578,9 +1578,9 @@ test_cleanup_temps(Fixture *f, gconstpointer unused)
     fd = open(ktmp, O_RDONLY | O_CLOEXEC);
     g_assert_cmpint(fd, >=, 0);
 
-    n += potr_store_cleanup_temps(f->keys);
-    n += potr_store_cleanup_temps(f->fprs);
-    n += potr_store_cleanup_temps(f->tags);
+    n += potr_file_cleanup_temps(f->keys);
+    n += potr_file_cleanup_temps(f->fprs);
+    n += potr_file_cleanup_temps(f->tags);
     g_assert_cmpuint(n, ==, 2);
     g_assert_false(g_file_test(ktmp, G_FILE_TEST_EXISTS));
     g_assert_false(g_file_test(ftmp, G_FILE_TEST_EXISTS));
