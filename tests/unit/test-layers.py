@@ -32,10 +32,12 @@ def load_cycles_tool():
 
 
 def modules_of(folder):
-    """Module name -> set of core modules its .c and .h include."""
+    """Module name -> set of core modules its .c and .h include. A module
+    is a .c file, or a header without one (store.h gathers the store's
+    modules); potr.h, the public API every module may include, is none."""
     mods = {}
     for name in sorted(os.listdir(folder)):
-        if name.endswith('.c'):
+        if name.endswith(('.c', '.h')) and name != 'potr.h':
             mods[name[:-2]] = set()
     for mod in mods:
         for ext in ('.c', '.h'):
