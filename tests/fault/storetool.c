@@ -1,5 +1,6 @@
 /* purple-otr - GPL-2.0-or-later
- * Test helper: drives the store (the store (src/core/file.c, keys.c, fingerprints.c, instags.c)) from outside, for the
+ * Test helper: drives the store (src/core/file.c, keys.c, fingerprints.c,
+ * instags.c) from outside, for the
  * crash, fault and two-program tests:
  *
  *   storetool show-libotr DIR    the three files as libotr's readers see them

@@ -1,5 +1,6 @@
 /* purple-otr - GPL-2.0-or-later
- * Unit tests of the store (src/core/file.c, keys.c, fingerprints.c, instags.c): atomic writes, keys, fingerprints (checked
+ * Unit tests of the store (src/core/file.c, keys.c, fingerprints.c,
+ * instags.c): atomic writes, keys, fingerprints (checked
  * against libotr's own reader), instance tags, background key generation. */
 
 #include <errno.h>
