@@ -12,6 +12,7 @@
 #include <libotr/context_priv.h>
 #include <libotr/instag.h>
 #include <libotr/privkey.h>
+#include <libotr/proto.h>
 
 #include "context.h"
 #include "core.h"
@@ -51,7 +52,8 @@ static GHashTable *key_waiters = NULL;
  * for v2 in the master context), reading its buffer and changing nothing;
  * dropping the completing fragment keeps libotr from ever acting on it. */
 static const char *
-message_acted_on(PurpleAccount *account, const char *norm, const char *message, char **whole)
+message_acted_on(PurpleAccount *account, const char *norm, const char *message, char **whole,
+                 gboolean *new_login)
 {
     const char *tag = NULL;
     unsigned int their = 0, ours = 0;
@@ -64,6 +66,7 @@ message_acted_on(PurpleAccount *account, const char *norm, const char *message, 
     size_t piece_len = 0;
 
     *whole = NULL;
+    *new_login = FALSE;
     if ((tag = strstr(message, "?OTR|")) != NULL) {
         if (sscanf(tag, "?OTR|%x|%x,%hu,%hu,%n%*[^,],%n", &their, &ours, &k, &n, &start, &end) < 4)
             return NULL;
@@ -81,6 +84,9 @@ message_acted_on(PurpleAccount *account, const char *norm, const char *message, 
     master = potr_core_find_context(account, norm, OTRL_INSTAG_MASTER, FALSE);
     if (ours != 0 && (master == NULL || master->our_instance != ours))
         return NULL;   /* for another login of ours: libotr ignores it */
+    /* libotr makes a context for a v3 sender it does not know, and keeps it */
+    *new_login = instance != OTRL_INSTAG_MASTER
+                 && potr_core_find_context(account, norm, instance, FALSE) == NULL;
     piece = tag + start;
     piece_len = (size_t)(end - start - 1);
     if (k == 1) {
@@ -127,7 +133,8 @@ gboolean
 potr_ake_our_commit_wins(PurpleAccount *account, const char *norm, const char *message)
 {
     char *whole = NULL;
-    const char *acted = message_acted_on(account, norm, message, &whole);
+    gboolean new_login = FALSE;
+    const char *acted = message_acted_on(account, norm, message, &whole, &new_login);
     gboolean wins = acted != NULL && our_commit_wins(account, norm, acted);
 
     g_free(whole);
@@ -143,39 +150,116 @@ potr_ake_our_commit_wins(PurpleAccount *account, const char *norm, const char *m
  * retries of a stalled one). */
 #define POTR_PEER_AKES_PER_MINUTE 10
 
-static gboolean
-peer_may_start(PurpleAccount *account, const char *norm, const char *message)
+/* What a message from the peer costs us. */
+typedef enum {
+    COST_NONE,
+    COST_EXCHANGE,   /* a key exchange, or a context for a login never seen */
+    COST_TAG,        /* a whitespace tag that our policy answers with an exchange */
+} Cost;
+
+/* The cost of MESSAGE (whole, as libotr will act on it) from NORM, and its
+ * type in *TYPE. Why by libotr's own reading (otrl_proto_message_type):
+ * a query has several spellings ("?OTRv23?", "?OTR?v3?"), and only
+ * libotr's parser knows them all. A v3 message from a sender instance
+ * libotr has no context for makes it create one, kept for as long as the
+ * program runs: a server or peer inventing logins would grow it without
+ * end, so that counts as an exchange too (an honest login costs one). */
+static Cost
+message_cost(PurpleAccount *account, const char *norm, const char *message, OtrlMessageType *type)
 {
+    const char *otrtag = strstr(message, "?OTR");
+    unsigned int from = 0, to = 0;
+
+    *type = otrl_proto_message_type(message);
+    switch (*type) {
+    case OTRL_MSGTYPE_QUERY:
+    case OTRL_MSGTYPE_DH_COMMIT:
+    case OTRL_MSGTYPE_V1_KEYEXCH:
+        return COST_EXCHANGE;
+    case OTRL_MSGTYPE_TAGGEDPLAINTEXT:
+        return (potr_policy_to_otrl(potr_policy_for(account, norm)) & OTRL_POLICY_WHITESPACE_START_AKE)
+                   ? COST_TAG
+                   : COST_NONE;
+    case OTRL_MSGTYPE_DH_KEY:
+    case OTRL_MSGTYPE_REVEALSIG:
+    case OTRL_MSGTYPE_SIGNATURE:
+    case OTRL_MSGTYPE_DATA:
+        if (otrtag != NULL && otrl_proto_message_version(message) == 3
+            && otrl_proto_instance(otrtag, &from, &to) == 0 && from >= OTRL_MIN_VALID_INSTAG
+            && potr_core_find_context(account, norm, from, FALSE) == NULL)
+            return COST_EXCHANGE;
+        return COST_NONE;
+    default:
+        return COST_NONE;
+    }
+}
+
+/* MESSAGE without its whitespace tag (a new string), or NULL if it has none. */
+static char *
+without_tag(const char *message)
+{
+    const char *start = NULL;
+    const char *end = NULL;
+    GString *out = NULL;
+
+    otrl_proto_whitespace_bestversion(message, &start, &end, OTRL_POLICY_ALLOW_V2 | OTRL_POLICY_ALLOW_V3);
+    if (start == NULL || end == NULL)
+        return NULL;
+    out = g_string_new_len(message, start - message);
+    g_string_append(out, end);
+    return g_string_free(out, FALSE);
+}
+
+/* Our own query is answered by one D-H commit (two when the peer's
+ * logins both answer); more are counted like any other. */
+#define POTR_QUERY_ANSWERS 2
+
+gboolean
+potr_ake_peer_may_start(PurpleAccount *account, const char *norm, char **message)
+{
+    char *whole = NULL;
+    gboolean new_login = FALSE;
+    const char *acted = message_acted_on(account, norm, *message, &whole, &new_login);
+    OtrlMessageType type = OTRL_MSGTYPE_NOTOTR;
+    Cost cost = acted != NULL ? message_cost(account, norm, acted, &type) : COST_NONE;
     ConnContext *master = NULL;
     PotrContextData *md = NULL;
+    gboolean may = TRUE;
 
-    /* anywhere in the text, as libotr finds them */
-    if (strstr(message, "?OTRv") == NULL && strstr(message, "?OTR:AAMC") == NULL
-        && strstr(message, "?OTR:AAIC") == NULL)
-        return TRUE;
+    if (new_login && cost == COST_NONE)
+        cost = COST_EXCHANGE;   /* a fragment that makes libotr a context */
+    if (cost == COST_NONE)
+        goto done;
     master = potr_core_find_context(account, norm, OTRL_INSTAG_MASTER, FALSE);
     if (master == NULL)
-        return TRUE;   /* a first contact: libotr makes its context */
-    if (strstr(message, "?OTR:") != NULL && potr_context_query_pending(master))
-        return TRUE;   /* the answer to our own query: we asked for it */
+        goto done;   /* a first contact: libotr makes its context */
     md = potr_context_data(master);
+    if (type == OTRL_MSGTYPE_DH_COMMIT && potr_context_query_pending(master)
+        && md->query_answers < POTR_QUERY_ANSWERS) {
+        md->query_answers++;
+        goto done;   /* the answer to our own query: we asked for it */
+    }
     if (potr_rate_allow(&md->peer_akes, POTR_PEER_AKES_PER_MINUTE))
-        return TRUE;
+        goto done;
     if (md->peer_akes.count == POTR_PEER_AKES_PER_MINUTE + 1)
         potr_notice_say(potr_context_conv(master, FALSE),
                          _("{buddy} started too many key exchanges in a minute; more are ignored "
                            "for the rest of it."), master->username, NULL, PURPLE_MESSAGE_ERROR);
+    if (cost == COST_TAG && whole == NULL) {
+        /* the text is the peer's message: it is shown, without the tag
+         * that would start one more exchange */
+        char *plain = without_tag(*message);
+
+        if (plain != NULL) {
+            g_free(*message);
+            *message = plain;
+            goto done;
+        }
+    }
     purple_debug_info("purple-otr", "key exchange beyond the rate limit dropped\n");
-    return FALSE;
-}
+    may = FALSE;
 
-gboolean
-potr_ake_peer_may_start(PurpleAccount *account, const char *norm, const char *message)
-{
-    char *whole = NULL;
-    const char *acted = message_acted_on(account, norm, message, &whole);
-    gboolean may = acted == NULL || peer_may_start(account, norm, acted);
-
+done:
     g_free(whole);
     return may;
 }
@@ -488,11 +572,14 @@ void
 potr_ake_key_done(PurpleAccount *account, gboolean ok)
 {
     char *key = potr_peer_account_key(account);
+    gpointer stored_key = NULL;
     GHashTable *waiting = NULL;
     GList *peers = NULL;
 
-    if (!g_hash_table_steal_extended(key_waiters, key, NULL, (gpointer *)&waiting))
+    /* (stolen: the table's own key is ours to free) */
+    if (!g_hash_table_steal_extended(key_waiters, key, &stored_key, (gpointer *)&waiting))
         waiting = NULL;
+    g_free(stored_key);
     g_free(key);
     if (waiting == NULL)
         return;

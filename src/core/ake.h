@@ -42,12 +42,17 @@ void potr_ake_commit_sent(PurpleAccount *account, const char *who);
  * first goes on. A fragment counts as the message it completes. */
 gboolean potr_ake_our_commit_wins(PurpleAccount *account, const char *norm, const char *message);
 
-/* FALSE if MESSAGE from NORM (normalised) starts a key exchange (a query
- * or a D-H commit) beyond what a peer may start per minute: it is then
- * dropped (the user is told once a minute). A fragment counts as the
- * message it completes: the last fragment of a commit beyond the bound is
- * the one dropped. */
-gboolean potr_ake_peer_may_start(PurpleAccount *account, const char *norm, const char *message);
+/* FALSE if *MESSAGE from NORM (normalised) starts a key exchange beyond
+ * what a peer may start per minute: it is then to be dropped (the user is
+ * told once a minute). What counts: a query (any spelling), a D-H commit,
+ * a whitespace tag our policy answers with an exchange, and any message
+ * that makes libotr create a context for a login it does not know; two
+ * commits answering our own query are free. A fragment counts as the
+ * message it completes (the last fragment is the one dropped); a first
+ * fragment from an unknown login counts too. A tagged plain message beyond
+ * the bound is not dropped: *MESSAGE is replaced by the text without its
+ * tag, and TRUE is returned. */
+gboolean potr_ake_peer_may_start(PurpleAccount *account, const char *norm, char **message);
 
 /* A query went to WHO: check, a little later, that the key exchange ended;
  * a stalled one (the peer answered, then nothing) is started again, twice

@@ -215,7 +215,10 @@ potr_context_query_pending(ConnContext *context)
 void
 potr_context_note_query(ConnContext *context)
 {
-    potr_context_data(context)->query_sent = g_get_monotonic_time();
+    PotrContextData *cd = potr_context_data(context);
+
+    cd->query_sent = g_get_monotonic_time();
+    cd->query_answers = 0;
 }
 
 void

@@ -44,6 +44,7 @@ typedef struct {
     char *last_sent;          /* plain text of the last message sent privately */
     gint64 told_not_private;  /* when the peer was last told we have no session */
     gint64 query_sent;        /* when we last sent a query (monotonic us), 0: never */
+    guint query_answers;      /* commits taken as answers to that query (ake.c) */
     gboolean on_hold;         /* (master) Finished by presence, not by the peer */
     gboolean was_private;     /* (master) private since the user's last /otr end */
     gboolean smp_pending;     /* this instance asked us to verify and awaits the answer */

@@ -102,18 +102,21 @@ potr_send_encrypt(PurpleAccount *account, const char *who, otrl_instag_t instanc
         goto cleanup;   /* libotr refused to send it (e.g. finished session) */
     if (context->msgstate == OTRL_MSGSTATE_ENCRYPTED)
         remember_sent(context, html);
-    if (g_str_has_prefix(otr, "?OTR:")) {
+    /* (by the state, not the text: a plain message may begin "?OTR:") */
+    if (context->msgstate == OTRL_MSGSTATE_ENCRYPTED && g_str_has_prefix(otr, "?OTR:")) {
         ok = send_fragments(&opdata, context, otr, last);
         goto cleanup;
     }
     /* anything else (the text with the whitespace tag that offers OTR, a
-     * query) goes whole: a peer without OTR must read it, and libotr would
-     * cut a long one into OTR fragments that only an OTR client puts
-     * together (the protocol's own line splitting still applies) */
+     * query, an OTR error) goes whole: a peer without OTR must read it, and
+     * libotr would cut a long one into OTR fragments that only an OTR
+     * client puts together (the protocol's own line splitting still
+     * applies); sent as libotr would send it, through the inject op */
     if (last != NULL)
         *last = g_strdup(otr);
     else
-        serv_send_im(purple_account_get_connection(account), who, otr, 0);
+        potr_ops.inject_message(&opdata, context->accountname, context->protocol, context->username,
+                                otr);
     ok = TRUE;
 
 cleanup:

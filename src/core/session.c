@@ -106,28 +106,40 @@ on_sending_im(PurpleAccount *account, const char *receiver, char **message, gpoi
     *message = last;
 }
 
+/* The flags of MESSAGE if it is an OTR data message, else -1. */
+static int
+data_flags(const char *message)
+{
+    char prefix[21];
+    guchar *bytes = NULL;
+    gsize len = 0;
+    int flags = -1;
+
+    if (!g_str_has_prefix(message, "?OTR:") || strlen(message) < 5 + 20)
+        return -1;
+    g_strlcpy(prefix, message + 5, sizeof prefix);
+    bytes = g_base64_decode(prefix, &len);
+    /* version (2 bytes), type (1; 0x03 is data), then v3 instance tags */
+    if (len >= 15 && bytes[0] == 0 && bytes[2] == 0x03)
+        flags = bytes[1] == 3 ? bytes[11] : bytes[3];
+    g_free(bytes);
+    return flags;
+}
+
+static gboolean
+is_otr_data(const char *message)
+{
+    return data_flags(message) >= 0;
+}
+
 /* TRUE if MESSAGE is an OTR data message that the sender did not mark
  * "ignore if unreadable" (heartbeats, verification and goodbyes are). */
 static gboolean
 is_plain_data_message(const char *message)
 {
-    char prefix[21];
-    guchar *bytes = NULL;
-    gsize len = 0;
-    gboolean data = FALSE;
+    int flags = data_flags(message);
 
-    if (!g_str_has_prefix(message, "?OTR:") || strlen(message) < 5 + 20)
-        return FALSE;
-    g_strlcpy(prefix, message + 5, sizeof prefix);
-    bytes = g_base64_decode(prefix, &len);
-    /* version (2 bytes), type (1; 0x03 is data), then v3 instance tags */
-    if (len >= 15 && bytes[0] == 0 && bytes[2] == 0x03) {
-        guchar flags = bytes[1] == 3 ? bytes[11] : bytes[3];
-
-        data = (flags & OTRL_MSGFLAGS_IGNORE_UNREADABLE) == 0;
-    }
-    g_free(bytes);
-    return data;
+    return flags >= 0 && (flags & OTRL_MSGFLAGS_IGNORE_UNREADABLE) == 0;
 }
 
 /* libotr gives an instance it meets for the first time the master's
@@ -161,7 +173,10 @@ stored_readable(PurpleAccount *account, const char *who, const char *message)
 {
     ConnContext *master = potr_core_find_context(account, who, OTRL_INSTAG_MASTER, FALSE);
 
-    if (!g_str_has_prefix(message, "?OTR:"))
+    /* data only: a stored key-exchange message would make libotr do the
+     * work of an exchange (and make contexts) past the bound on them, and
+     * anyone can mark a message as stored (a <delay/>) */
+    if (!is_otr_data(message))
         return FALSE;
     for (ConnContext *c = master; c != NULL && c->m_context == master; c = c->next)
         if (c->msgstate == OTRL_MSGSTATE_ENCRYPTED)
@@ -174,7 +189,7 @@ stored_readable(PurpleAccount *account, const char *who, const char *message)
 static void
 drop_stored(PurpleAccount *account, const char *who, char **message)
 {
-    if (g_str_has_prefix(*message, "?OTR:")) {
+    if (is_plain_data_message(*message)) {
         PurpleConversation *conv = purple_conversation_new(PURPLE_CONV_TYPE_IM, account, who);
 
         write_dedupe(conv, _("{buddy} sent you encrypted messages while you were "
@@ -213,7 +228,7 @@ on_receiving_im(PurpleAccount *account, char **who, char **message, PurpleConver
         }
         opdata.quiet = TRUE;
     }
-    if (!opdata.quiet && !potr_ake_peer_may_start(account, norm, *message)) {
+    if (!opdata.quiet && !potr_ake_peer_may_start(account, norm, message)) {
         g_clear_pointer(message, g_free);
         g_free(norm);
         return FALSE;

@@ -264,6 +264,21 @@ def close_clients(*clients):
             c.kill()
 
 
+def quiet(*clients, timeout=3 * DEFAULT_TIMEOUT):
+    """Barrier for messages that answer each other (key exchanges, a storm
+    of them): settle rounds between CLIENTS (with xmpp-trace on) until a
+    round in which none of them sent a message stanza."""
+    deadline = time.monotonic() + timeout
+    while True:
+        marks = [c.mark() for c in clients]
+        for c in clients:
+            settle(c, *[o for o in clients if o is not c], timeout=timeout)
+        if not any(c.find(('xmpp-out', '^<message'), since=m) for c, m in zip(clients, marks)):
+            return
+        if time.monotonic() > deadline:
+            raise HarnessError('still exchanging messages after %.0fs' % timeout)
+
+
 def settle(sender, *receivers, timeout=DEFAULT_TIMEOUT):
     """Barrier: afterwards everything SENDER sent before has been processed
     by the server and then by each receiver's libpurple (every `write` it

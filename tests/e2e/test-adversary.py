@@ -490,6 +490,8 @@ def test_refresh_flood(tap, server, trio):
     tap.ok(NOT_PRIVATE not in levels(alice, B, since=mark),
            'the storm of key exchanges never makes the conversation Not private',
            repr(levels(alice, B, since=mark)))
+    # the exchanges that got through go on answering each other for a while
+    harness.quiet(one, alice)
     secret = 'alice after the storm'
     alice.send(B, secret)
     tap.ok(line(one, A, re.escape(secret), timeout=40), 'what alice types afterwards arrives')
@@ -541,6 +543,83 @@ def test_fragmented_commit_flood(tap, server, trio):
         close_all(raw)
 
 
+def our_instance(client):
+    """CLIENT's own OTR instance tag, read off a v3 message it sent."""
+    body = client.wait_for(('xmpp-out', r'<body>\?OTR:AAM'))[0]
+    data = re.search(r'<body>\?OTR:([A-Za-z0-9+/=]+)', body).group(1)
+    return struct.unpack('>I', base64.b64decode(data[:16])[3:7])[0]
+
+
+def otr_dh_key(sender_tag, receiver_tag):
+    """A v3 D-H key message (the answer to a commit) from a login with
+    instance tag SENDER_TAG."""
+    gy = os.urandom(192)
+    data = struct.pack('>HBII', 3, 0x0a, sender_tag, receiver_tag) + struct.pack('>I', len(gy)) + gy
+    return '?OTR:' + base64.b64encode(data).decode() + '.'
+
+
+def instances(client, peer):
+    """The logins of PEER that CLIENT's libotr knows (/otr instance list)."""
+    mark = client.mark()
+    client.command(peer, 'otr instance list')
+    line(client, peer, '^Messages go to', since=mark)
+    return lines(client, peer, '^Instance of', since=mark)
+
+
+def test_query_spellings(tap, server, trio):
+    """A query has more spellings than "?OTRv23?": each starts a key
+    exchange, each counts."""
+    alice, one = trio.alice, trio.one
+    private_with(one, alice)
+    raw = rawxmpp.RawClient('bob-raw', 'bob@localhost/raw', 'bob-pw', server)
+    try:
+        raw.connect()
+        mark = alice.mark()
+        for i in range(20):
+            raw.send_message('alice@localhost/e2e', '?OTR?v3?' if i % 2 else '?OTR?v23?')
+        raw.flush()
+        warn = line(alice, B, 'too many key exchanges', since=mark, timeout=40)
+        tap.ok(warn.flags & harness.MSG_ERROR, '20 queries spelt "?OTR?v3?": alice is told it is too many')
+        harness.settle(alice)
+        commits = alice.find(('xmpp-out', r'<body>\?OTR:AAMC'), since=mark)
+        tap.ok(len(commits) <= 10, 'alice answers at most 10 of them (%d)' % len(commits))
+    finally:
+        close_all(raw)
+
+
+def test_invented_logins(tap, server, trio):
+    """Messages from logins nobody has (new instance tags) make libotr keep
+    a context each: a bounded number of them, and none from messages that
+    claim to be stored (anyone can add a <delay/>)."""
+    alice, one = trio.alice, trio.one
+    private_with(one, alice)
+    tag = our_instance(alice)
+    before = len(instances(alice, B))
+    raw = rawxmpp.RawClient('bob-raw', 'bob@localhost/raw', 'bob-pw', server)
+    try:
+        raw.connect()
+        mark = alice.mark()
+        delay = "<delay xmlns='urn:xmpp:delay' stamp='2020-01-01T00:00:00Z'/>"
+        for i in range(20):
+            raw.send_message('alice@localhost/e2e', otr_commit(0x2000 + i), extra_xml=delay)
+        raw.flush()
+        harness.settle(alice)
+        tap.is_(len(instances(alice, B)) - before, 0,
+                '20 key exchanges marked as stored, from invented logins: no context kept')
+        for i in range(20):
+            raw.send_message('alice@localhost/e2e', otr_dh_key(0x3000 + i, tag))
+        raw.flush()
+        warn = line(alice, B, 'too many key exchanges', since=mark, timeout=40)
+        tap.ok(warn.flags & harness.MSG_ERROR, '20 messages from invented logins: alice is told')
+        harness.settle(alice)
+        added = len(instances(alice, B)) - before
+        tap.ok(added <= 10, 'at most 10 of them kept a context (%d)' % added)
+        alice.send(B, 'still private with one')
+        tap.ok(line(one, A, 'still private with one', timeout=40), 'the real login still gets messages')
+    finally:
+        close_all(raw)
+
+
 def test_smp_flood(tap, server, trio):
     alice, one = trio.alice, trio.one
     private_with(one, alice)
@@ -580,6 +659,8 @@ def main():
     tap.run('refresh flood is bounded', with_trio(test_refresh_flood), timeout=120)
     tap.run('fragmented key exchange flood is bounded', with_trio(test_fragmented_commit_flood),
             timeout=120)
+    tap.run('queries of every spelling are bounded', with_trio(test_query_spellings), timeout=120)
+    tap.run('invented logins are bounded', with_trio(test_invented_logins), timeout=120)
     tap.run('verification flood is bounded', with_trio(test_smp_flood), timeout=120)
     tap.done()
 
