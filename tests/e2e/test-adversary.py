@@ -587,6 +587,34 @@ def test_query_spellings(tap, server, trio):
         close_all(raw)
 
 
+TAG_V3 = ' \t  \t\t\t\t \t \t \t  ' + '  \t\t  \t\t'   # whitespace tag offering OTR v3
+
+
+def test_tag_flood(tap, server, trio):
+    """Plain messages with the whitespace tag each start a key exchange
+    (alice's policy answers the tag): beyond the bound the tag is dropped,
+    never the text."""
+    alice, one = trio.alice, trio.one
+    private_with(one, alice)
+    raw = rawxmpp.RawClient('bob-raw', 'bob@localhost/raw', 'bob-pw', server)
+    try:
+        raw.connect()
+        mark = alice.mark()
+        for i in range(15):
+            raw.send_message('alice@localhost/e2e', 'tagged line %02d%s' % (i, TAG_V3))
+        raw.flush()
+        warn = line(alice, B, 'too many key exchanges', since=mark, timeout=40)
+        tap.ok(warn.flags & harness.MSG_ERROR, '15 tagged messages: alice is told it is too many')
+        harness.settle(alice)
+        shown = [w.text for w in alice.writes(B, since=mark) if 'tagged line' in w.text]
+        tap.ok(all(any('tagged line %02d' % i in t for t in shown) for i in range(15)),
+               'every one of the 15 texts is shown', repr(shown))
+        commits = alice.find(('xmpp-out', r'<body>\?OTR:AAMC'), since=mark)
+        tap.ok(len(commits) <= 10, 'alice starts at most 10 key exchanges for them (%d)' % len(commits))
+    finally:
+        close_all(raw)
+
+
 def test_invented_logins(tap, server, trio):
     """Messages from logins nobody has (new instance tags) make libotr keep
     a context each: a bounded number of them, and none from messages that
@@ -660,6 +688,7 @@ def main():
     tap.run('fragmented key exchange flood is bounded', with_trio(test_fragmented_commit_flood),
             timeout=120)
     tap.run('queries of every spelling are bounded', with_trio(test_query_spellings), timeout=120)
+    tap.run('tagged messages are bounded, and shown', with_trio(test_tag_flood), timeout=120)
     tap.run('invented logins are bounded', with_trio(test_invented_logins), timeout=120)
     tap.run('verification flood is bounded', with_trio(test_smp_flood), timeout=120)
     tap.done()
