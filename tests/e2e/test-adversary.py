@@ -20,6 +20,7 @@
 #  - replayed and duplicated OTR data changes nothing.
 
 import base64
+import contextlib
 import os
 import re
 import struct
@@ -76,6 +77,18 @@ def new_client(server, user, resource, log=False):
                     plugins=[OTR], log=log)
     client.call('xmpp-trace', '1')
     return client
+
+
+@contextlib.contextmanager
+def raw_bob(server):
+    """bob logged in once more (bob@localhost/raw) as a bare XMPP client
+    that sends whatever the test makes up; logged out afterwards."""
+    raw = rawxmpp.RawClient('bob-raw', 'bob@localhost/raw', 'bob-pw', server)
+    try:
+        raw.connect()
+        yield raw
+    finally:
+        close_all(raw)
 
 
 def close_all(*things):
@@ -522,9 +535,7 @@ def test_fragmented_commit_flood(tap, server, trio):
     (the receiver only sees a commit once libotr has put it together)."""
     alice, one = trio.alice, trio.one
     private_with(one, alice)
-    raw = rawxmpp.RawClient('bob-raw', 'bob@localhost/raw', 'bob-pw', server)
-    try:
-        raw.connect()
+    with raw_bob(server) as raw:
         mark = alice.mark()
         for i in range(20):
             tag = 0x1000 + i
@@ -539,8 +550,6 @@ def test_fragmented_commit_flood(tap, server, trio):
         tap.ok(1 <= len(answers) <= 10, 'alice answers at most 10 of them (%d)' % len(answers))
         tap.ok(NOT_PRIVATE not in levels(alice, B, since=mark),
                'the conversation stays private', repr(levels(alice, B, since=mark)))
-    finally:
-        close_all(raw)
 
 
 def our_instance(client):
@@ -571,9 +580,7 @@ def test_query_spellings(tap, server, trio):
     exchange, each counts."""
     alice, one = trio.alice, trio.one
     private_with(one, alice)
-    raw = rawxmpp.RawClient('bob-raw', 'bob@localhost/raw', 'bob-pw', server)
-    try:
-        raw.connect()
+    with raw_bob(server) as raw:
         mark = alice.mark()
         for i in range(20):
             raw.send_message('alice@localhost/e2e', '?OTR?v3?' if i % 2 else '?OTR?v23?')
@@ -583,8 +590,6 @@ def test_query_spellings(tap, server, trio):
         harness.settle(alice)
         commits = alice.find(('xmpp-out', r'<body>\?OTR:AAMC'), since=mark)
         tap.ok(len(commits) <= 10, 'alice answers at most 10 of them (%d)' % len(commits))
-    finally:
-        close_all(raw)
 
 
 TAG_V3 = ' \t  \t\t\t\t \t \t \t  ' + '  \t\t  \t\t'   # whitespace tag offering OTR v3
@@ -596,9 +601,7 @@ def test_tag_flood(tap, server, trio):
     never the text."""
     alice, one = trio.alice, trio.one
     private_with(one, alice)
-    raw = rawxmpp.RawClient('bob-raw', 'bob@localhost/raw', 'bob-pw', server)
-    try:
-        raw.connect()
+    with raw_bob(server) as raw:
         mark = alice.mark()
         for i in range(15):
             raw.send_message('alice@localhost/e2e', 'tagged line %02d%s' % (i, TAG_V3))
@@ -611,8 +614,6 @@ def test_tag_flood(tap, server, trio):
                'every one of the 15 texts is shown', repr(shown))
         commits = alice.find(('xmpp-out', r'<body>\?OTR:AAMC'), since=mark)
         tap.ok(len(commits) <= 10, 'alice starts at most 10 key exchanges for them (%d)' % len(commits))
-    finally:
-        close_all(raw)
 
 
 def test_invented_logins(tap, server, trio):
@@ -623,9 +624,7 @@ def test_invented_logins(tap, server, trio):
     private_with(one, alice)
     tag = our_instance(alice)
     before = len(instances(alice, B))
-    raw = rawxmpp.RawClient('bob-raw', 'bob@localhost/raw', 'bob-pw', server)
-    try:
-        raw.connect()
+    with raw_bob(server) as raw:
         mark = alice.mark()
         delay = "<delay xmlns='urn:xmpp:delay' stamp='2020-01-01T00:00:00Z'/>"
         for i in range(20):
@@ -644,8 +643,6 @@ def test_invented_logins(tap, server, trio):
         tap.ok(added <= 10, 'at most 10 of them kept a context (%d)' % added)
         alice.send(B, 'still private with one')
         tap.ok(line(one, A, 'still private with one', timeout=40), 'the real login still gets messages')
-    finally:
-        close_all(raw)
 
 
 def test_smp_flood(tap, server, trio):
