@@ -448,11 +448,84 @@ class ArchivedMessage(object):
         return 'ArchivedMessage(%r)' % self.xml
 
 
-class Prosody(object):
+class _Server(object):
+    """A server program a test starts on a free loopback port: start()
+    (tried again on another port if that one got taken meanwhile),
+    stop(), and its output lines in .output. A subclass names the program
+    (NAME), writes its configuration for self.port, gives its command line
+    and says when it listens."""
+
+    NAME = 'server'
+    GRACE = 5.0          # seconds the program gets to stop before a kill
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+    def _write_config(self):
+        raise NotImplementedError
+
+    def _command(self):
+        raise NotImplementedError
+
+    def _listening(self, timeout):
+        raise NotImplementedError
+
+    def _read_output(self, stream):
+        for raw in iter(stream.readline, b''):
+            line = raw.decode('utf-8', 'replace').rstrip('\n')
+            if DEBUG:
+                sys.stderr.write('# [%s] %s\n' % (self.NAME, line))
+            with self._cond:
+                self.output.append(line)
+                self._cond.notify_all()
+        stream.close()
+        with self._cond:
+            self._cond.notify_all()
+
+    def start(self, timeout=DEFAULT_TIMEOUT, attempts=5):
+        for _ in range(attempts):
+            self.port = free_port()
+            self._write_config()
+            with self._cond:
+                self.output = []
+            self.proc = subprocess.Popen(
+                self._command(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT, start_new_session=True, close_fds=True)
+            self._reader = threading.Thread(
+                target=self._read_output, args=(self.proc.stdout,),
+                name=self.NAME + '-output', daemon=True)
+            self._reader.start()
+            if self._listening(timeout):
+                return self
+            _killpg(self.proc)
+            self.proc = None
+        raise HarnessError('%s failed to start:\n%s' % (self.NAME, '\n'.join(self.output)))
+
+    def stop(self):
+        if self.proc is not None:
+            _killpg(self.proc, grace=self.GRACE)
+            self.proc = None
+        if self._reader is not None:
+            self._reader.join(timeout=5)
+            self._reader = None
+        _rmtree(self.dir)
+        _unregister(self)
+
+    kill = stop
+
+
+class Prosody(_Server):
     """A private prosody for one test: loopback only, c2s only, no TLS.
 
     Usage: with Prosody() as server: server.register('alice', 'pw') ...
     server.port is the c2s port; server.host the one virtual host."""
+
+    NAME = 'prosody'
+    GRACE = 10.0
 
     def __init__(self, host='localhost', extra_config='', start=True,
                  debug_log=True):
@@ -473,13 +546,6 @@ class Prosody(object):
         if start:
             self.start()
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
-        return False
-
     @staticmethod
     def available():
         return os.access(PROSODY, os.X_OK) and os.access(PROSODYCTL, os.X_OK)
@@ -490,17 +556,10 @@ class Prosody(object):
                 dir=self.dir, port=self.port, host=self.host,
                 extra=self.extra_config, file_level=self.file_level))
 
-    def _read_output(self, stream):
-        for raw in iter(stream.readline, b''):
-            line = raw.decode('utf-8', 'replace').rstrip('\n')
-            with self._cond:
-                self.output.append(line)
-                self._cond.notify_all()
-        stream.close()
-        with self._cond:
-            self._cond.notify_all()
+    def _command(self):
+        return [PROSODY, '--config', self.config, '-F']
 
-    def _wait_listening(self, timeout):
+    def _listening(self, timeout):
         ok = re.compile(r"Activated service 'c2s' on .*:%d\b" % self.port)
         bad = re.compile(r"Activated service 'c2s' on no ports|"
                          r"Failed to open server port|Error.*config", re.I)
@@ -521,28 +580,6 @@ class Prosody(object):
                     raise HarnessError('prosody did not start in %.0fs:\n%s'
                                        % (timeout, '\n'.join(self.output)))
                 self._cond.wait(left)
-
-    def start(self, timeout=DEFAULT_TIMEOUT, attempts=5):
-        """Start prosody on a free port (retried if the port got taken)."""
-        for _ in range(attempts):
-            self.port = free_port()
-            self._write_config()
-            self.output = []
-            self.proc = subprocess.Popen(
-                [PROSODY, '--config', self.config, '-F'],
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT, start_new_session=True,
-                close_fds=True)
-            self._reader = threading.Thread(
-                target=self._read_output, args=(self.proc.stdout,),
-                name='prosody-output', daemon=True)
-            self._reader.start()
-            if self._wait_listening(timeout):
-                return self
-            _killpg(self.proc)
-            self.proc = None
-        raise HarnessError('prosody failed to start:\n%s'
-                           % '\n'.join(self.output))
 
     _SESSION_RE = re.compile(r'^(c2s[0-9a-f]+)\s+info\s+'
                              r'(Authenticated as (\S+)|Client disconnected)')
@@ -690,17 +727,6 @@ class Prosody(object):
         except OSError:
             return ''
 
-    def stop(self):
-        if self.proc is not None:
-            _killpg(self.proc, grace=10.0)
-            self.proc = None
-        if self._reader is not None:
-            self._reader.join(timeout=5)
-            self._reader = None
-        _rmtree(self.dir)
-        _unregister(self)
-
-    kill = stop
 
 
 # ---------------------------------------------------------------------------
@@ -1229,11 +1255,13 @@ SyslogFacility =
 '''
 
 
-class Ngircd(object):
+class Ngircd(_Server):
     """A private ngircd for one test: loopback only, no DNS, ident or PAM
     lookups, no flood penalties (the clients are fast, not abusive).
 
     Usage: with Ngircd() as server: ... server.port is the client port."""
+
+    NAME = 'ngircd'
 
     def __init__(self, start=True):
         self.dir = tempfile.mkdtemp(prefix='potr-e2e-ngircd-')
@@ -1241,27 +1269,23 @@ class Ngircd(object):
         self.port = None
         self.proc = None
         self.output = []
+        self._cond = threading.Condition()
         self._reader = None
         _register(self)
         if start:
             self.start()
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
-        return False
-
     @staticmethod
     def available():
         return os.access(NGIRCD, os.X_OK)
 
-    def _read_output(self, stream):
-        for raw in iter(stream.readline, b''):
-            self.output.append(raw.decode('utf-8', 'replace').rstrip('\n'))
-            if DEBUG:
-                sys.stderr.write('# [ngircd] %s\n' % self.output[-1])
+    def _write_config(self):
+        with open(self.config, 'w') as f:
+            f.write(_NGIRCD_CONFIG.format(port=self.port, dir=self.dir,
+                                          uid=os.getuid(), gid=os.getgid()))
+
+    def _command(self):
+        return [NGIRCD, '--nodaemon', '--config', self.config]
 
     def _listening(self, timeout):
         """Wait until the port accepts a connection (or ngircd exits)."""
@@ -1279,39 +1303,6 @@ class Ngircd(object):
                 except subprocess.TimeoutExpired:
                     pass
         return False
-
-    def start(self, timeout=DEFAULT_TIMEOUT, attempts=5):
-        for _ in range(attempts):
-            self.port = free_port()
-            with open(self.config, 'w') as f:
-                f.write(_NGIRCD_CONFIG.format(port=self.port, dir=self.dir,
-                                              uid=os.getuid(), gid=os.getgid()))
-            self.proc = subprocess.Popen(
-                [NGIRCD, '--nodaemon', '--config', self.config],
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT, start_new_session=True,
-                close_fds=True)
-            self._reader = threading.Thread(
-                target=self._read_output, args=(self.proc.stdout,),
-                name='ngircd-output', daemon=True)
-            self._reader.start()
-            if self._listening(timeout):
-                return self
-            _killpg(self.proc)
-            self.proc = None
-        raise HarnessError('ngircd failed to start:\n%s' % '\n'.join(self.output))
-
-    def stop(self):
-        if self.proc is not None:
-            _killpg(self.proc, grace=5.0)
-            self.proc = None
-        if self._reader is not None:
-            self._reader.join(timeout=5)
-            self._reader = None
-        _rmtree(self.dir)
-        _unregister(self)
-
-    kill = stop
 
 
 def irc_client(name, server, nick=None, **kwargs):
