@@ -129,17 +129,6 @@ our_commit_wins(PurpleAccount *account, const char *norm, const char *message)
     return ours_wins;
 }
 
-gboolean
-potr_ake_our_commit_wins(PurpleAccount *account, const char *norm, const char *message)
-{
-    char *whole = NULL;
-    gboolean new_login = FALSE;
-    const char *acted = message_acted_on(account, norm, message, &whole, &new_login);
-    gboolean wins = acted != NULL && our_commit_wins(account, norm, acted);
-
-    g_free(whole);
-    return wins;
-}
 
 /* Key exchanges a peer may start in a minute. Why a bound: each one costs
  * a modular exponentiation and a signature, and libotr keeps about 10 KB
@@ -215,7 +204,7 @@ without_tag(const char *message)
 #define POTR_QUERY_ANSWERS 2
 
 gboolean
-potr_ake_peer_may_start(PurpleAccount *account, const char *norm, char **message)
+potr_ake_screen(PurpleAccount *account, const char *norm, char **message)
 {
     char *whole = NULL;
     gboolean new_login = FALSE;
@@ -253,6 +242,7 @@ potr_ake_peer_may_start(PurpleAccount *account, const char *norm, char **message
         if (plain != NULL) {
             g_free(*message);
             *message = plain;
+            acted = NULL;   /* (it was *MESSAGE) */
             goto done;
         }
     }
@@ -260,6 +250,10 @@ potr_ake_peer_may_start(PurpleAccount *account, const char *norm, char **message
     may = FALSE;
 
 done:
+    if (may && acted != NULL && our_commit_wins(account, norm, acted)) {
+        purple_debug_info("purple-otr", "crossing key exchange: ours goes on\n");
+        may = FALSE;
+    }
     g_free(whole);
     return may;
 }

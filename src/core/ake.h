@@ -36,23 +36,21 @@ void potr_ake_key_done(PurpleAccount *account, gboolean ok);
 /* We sent WHO a D-H commit (the first message of a key exchange). */
 void potr_ake_commit_sent(PurpleAccount *account, const char *who);
 
-/* TRUE if MESSAGE from NORM (normalised) is a v3 D-H commit that crosses
- * a fresh one of ours and ours wins, so that MESSAGE must be ignored: of
- * two crossing commits, the one from the side whose account name sorts
- * first goes on. A fragment counts as the message it completes. */
-gboolean potr_ake_our_commit_wins(PurpleAccount *account, const char *norm, const char *message);
-
-/* FALSE if *MESSAGE from NORM (normalised) starts a key exchange beyond
- * what a peer may start per minute: it is then to be dropped (the user is
- * told once a minute). What counts: a query (any spelling), a D-H commit,
- * a whitespace tag our policy answers with an exchange, and any message
- * that makes libotr create a context for a login it does not know; two
- * commits answering our own query are free. A fragment counts as the
- * message it completes (the last fragment is the one dropped); a first
- * fragment from an unknown login counts too. A tagged plain message beyond
- * the bound is not dropped: *MESSAGE is replaced by the text without its
- * tag, and TRUE is returned. */
-gboolean potr_ake_peer_may_start(PurpleAccount *account, const char *norm, char **message);
+/* Whether *MESSAGE from NORM (normalised) may reach libotr; FALSE: drop
+ * it. Two rules, applied to the message libotr will act on (a fragment
+ * counts as the message it completes, and the last fragment is the one
+ * dropped):
+ * 1. No key exchange beyond what a peer may start per minute (the user is
+ *    told once a minute). What counts: a query (any spelling), a D-H
+ *    commit, a whitespace tag our policy answers with an exchange, and any
+ *    message (a first fragment too) that makes libotr create a context for
+ *    a login it does not know; two commits answering our own query are
+ *    free. A tagged plain message beyond the bound is kept: *MESSAGE is
+ *    replaced by the text without its tag.
+ * 2. A v3 D-H commit that crosses a fresh one of ours is dropped when ours
+ *    wins: of two crossing commits, the one from the side whose account
+ *    name sorts first goes on. */
+gboolean potr_ake_screen(PurpleAccount *account, const char *norm, char **message);
 
 /* A query went to WHO: check, a little later, that the key exchange ended;
  * a stalled one (the peer answered, then nothing) is started again, twice

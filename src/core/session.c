@@ -228,13 +228,7 @@ on_receiving_im(PurpleAccount *account, char **who, char **message, PurpleConver
         }
         opdata.quiet = TRUE;
     }
-    if (!opdata.quiet && !potr_ake_peer_may_start(account, norm, message)) {
-        g_clear_pointer(message, g_free);
-        g_free(norm);
-        return FALSE;
-    }
-    if (!opdata.quiet && potr_ake_our_commit_wins(account, norm, *message)) {
-        purple_debug_info("purple-otr", "crossing key exchange: ours goes on\n");
+    if (!opdata.quiet && !potr_ake_screen(account, norm, message)) {
         g_clear_pointer(message, g_free);
         g_free(norm);
         return FALSE;
