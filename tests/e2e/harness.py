@@ -252,6 +252,27 @@ def bare_jid(jid):
     return jid.split('/', 1)[0]
 
 
+def level(client, peer, value, **kw):
+    """Wait until CLIENT's conversation with PEER reaches level VALUE."""
+    return client.wait_for(('level', '^' + re.escape(peer), '^%s$' % value), **kw)
+
+
+def line(client, peer, regex, **kw):
+    """Wait for a line (matching REGEX) written into CLIENT's conversation
+    with PEER."""
+    return client.wait_for(('write', '^' + re.escape(peer), None, None, regex), **kw)
+
+
+def lines(client, peer, regex, since=0):
+    """The lines matching REGEX written into the conversation with PEER."""
+    return [w for w in client.writes(peer, since=since) if re.search(regex, w.text)]
+
+
+def levels(client, peer, since=0):
+    """The levels the conversation with PEER went through."""
+    return [e[1] for e in client.find(('level', '^' + re.escape(peer)), since=since)]
+
+
 def close_clients(*clients):
     """Quit each client politely (a goodbye, a clean sign-off) and kill it
     whatever happened, so that a failing test still leaves no process."""

@@ -28,30 +28,14 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+from harness import level, line, lines, levels, Client, Prosody, Tap  # noqa: E402
 import rawxmpp  # noqa: E402
-from harness import Client, Prosody, Tap  # noqa: E402
 
 OTR = 'core-purple-otr'
 NOT_PRIVATE, UNVERIFIED, PRIVATE, FINISHED = '0', '1', '2', '3'
 SMP_ERROR, SMP_ABORT, SMP_ASK_FOR_ANSWER, SMP_SUCCESS = '1', '2', '4', '7'
 A, B = 'alice@localhost', 'bob@localhost'
 FP_RE = r'([0-9A-F]{8}(?: [0-9A-F]{8}){4})'
-
-
-def level(client, peer, value, **kw):
-    return client.wait_for(('level', '^' + re.escape(peer), '^%s$' % value), **kw)
-
-
-def line(client, peer, regex, **kw):
-    return client.wait_for(('write', '^' + re.escape(peer), None, None, regex), **kw)
-
-
-def lines(client, peer, regex, since=0):
-    return [w for w in client.writes(peer, since=since) if re.search(regex, w.text)]
-
-
-def levels(client, peer, since=0):
-    return [e[1] for e in client.find(('level', '^' + re.escape(peer)), since=since)]
 
 
 def hexfp(human):

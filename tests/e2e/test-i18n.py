@@ -13,20 +13,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, '..', 'i18n'))
 import harness  # noqa: E402
-from harness import Client, Prosody, Tap  # noqa: E402
+from harness import level, line, Client, Prosody, Tap  # noqa: E402
 import locales  # noqa: E402
 
 OTR = 'core-purple-otr'
 UNVERIFIED, FINISHED, NOT_PRIVATE = '1', '3', '0'
 LANG, LOC = 'de', 'de_DE.UTF-8'
-
-
-def level(client, peer, value, **kw):
-    return client.wait_for(('level', '^' + re.escape(peer), '^%s$' % value), **kw)
-
-
-def line(client, peer, regex, **kw):
-    return client.wait_for(('write', '^' + re.escape(peer), None, None, regex), **kw)
 
 
 def english(msgid):

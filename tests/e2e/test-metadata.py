@@ -14,8 +14,8 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+from harness import level, Client, Prosody, Tap  # noqa: E402
 from demo import body_of, read_wiretap, wiretap_config  # noqa: E402
-from harness import Client, Prosody, Tap  # noqa: E402
 
 OTR = 'core-purple-otr'
 UNVERIFIED = '1'
@@ -24,10 +24,6 @@ NS_CHATSTATES = 'http://jabber.org/protocol/chatstates'
 TYPING, PAUSED, NOT_TYPING = '1', '2', '0'
 # lengths spread over 1..2000 characters (seeded: the same on every run)
 LENGTHS = sorted(random.Random(2000).sample(range(1, 2001), 60)) + [1, 250, 251, 2000]
-
-
-def level(client, peer, value, **kw):
-    return client.wait_for(('level', '^' + re.escape(peer), '^%s$' % value), **kw)
 
 
 def to_peer(xml, peer):

@@ -12,20 +12,10 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import Client, Prosody, Tap  # noqa: E402
+from harness import level, line, Client, Prosody, Tap  # noqa: E402
 
 OTR = 'core-purple-otr'
 NOT_PRIVATE, UNVERIFIED, PRIVATE, FINISHED = '0', '1', '2', '3'
-
-
-def level(client, peer, value, **kw):
-    """Wait until the conversation with PEER reaches level VALUE."""
-    return client.wait_for(('level', '^' + re.escape(peer), '^%s$' % value), **kw)
-
-
-def line(client, peer, regex, **kw):
-    """Wait for a line written into the conversation with PEER."""
-    return client.wait_for(('write', '^' + re.escape(peer), None, None, regex), **kw)
 
 
 def texts(client, peer):

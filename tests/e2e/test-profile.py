@@ -20,17 +20,13 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import Client, Prosody, Tap  # noqa: E402
+from harness import level, Client, Prosody, Tap  # noqa: E402
 
 OTR = 'core-purple-otr'
 NOT_PRIVATE, UNVERIFIED, PRIVATE, FINISHED = '0', '1', '2', '3'
 TOOL = os.path.join(harness._default_builddir(), 'tests', 'fault', 'storetool')
 ALICE = 'alice@localhost/a'
 CAROL = 'carol@localhost/c'
-
-
-def level(client, peer, value, **kw):
-    return client.wait_for(('level', '^' + re.escape(peer), '^%s$' % value), **kw)
 
 
 def said(client, peer, regex, **kw):

@@ -11,21 +11,13 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import Client, Prosody, Tap  # noqa: E402
+from harness import level, line, Client, Prosody, Tap  # noqa: E402
 
 OTR = 'core-purple-otr'
 UNVERIFIED, PRIVATE = '1', '2'
 SMP_ASK_FOR_ANSWER, SMP_ASK_FOR_SECRET, SMP_SUCCESS, SMP_FAILURE, SMP_ABORT = '4', '5', '7', '8', '2'
 A, B = 'alice@localhost', 'bob@localhost'
 FP_RE = r'([0-9A-F]{8}(?: [0-9A-F]{8}){4})'
-
-
-def level(client, peer, value, **kw):
-    return client.wait_for(('level', '^' + re.escape(peer), '^%s$' % value), **kw)
-
-
-def line(client, peer, regex, **kw):
-    return client.wait_for(('write', '^' + re.escape(peer), None, None, regex), **kw)
 
 
 def smp(client, peer, event, **kw):
@@ -200,7 +192,7 @@ def test_default_dialogs(tap, server, pair):
 
 
 def test_manual_trust(tap, server, pair):
-    alice, bob = pair.alice, pair.bob
+    alice = pair.alice
     alice.command(B, 'otr fingerprint')
     theirs = re.search(FP_RE, line(alice, B, "fingerprint in this conversation").text).group(1)
     alice.command(B, 'otr trust')

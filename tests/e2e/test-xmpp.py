@@ -12,8 +12,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+from harness import level, line, lines, levels, Client, Prosody, Tap  # noqa: E402
 import rawxmpp  # noqa: E402
-from harness import Client, Prosody, Tap  # noqa: E402
 from rawxmpp import NS_CARBONS, NS_EME, NS_HINTS  # noqa: E402
 
 OTR = 'core-purple-otr'
@@ -21,24 +21,6 @@ NOT_PRIVATE, UNVERIFIED, PRIVATE, FINISHED = '0', '1', '2', '3'
 NS_OTR = 'urn:xmpp:otr:0'
 # OTR's whitespace tag: its 16-byte base (the version tags follow)
 WS_TAG_BASE = ' \t  \t\t\t\t \t \t \t  '
-
-
-def level(client, peer, value, **kw):
-    """Wait until the conversation with PEER reaches level VALUE."""
-    return client.wait_for(('level', '^' + re.escape(peer), '^%s$' % value), **kw)
-
-
-def line(client, peer, regex, **kw):
-    """Wait for a line written into the conversation with PEER."""
-    return client.wait_for(('write', '^' + re.escape(peer), None, None, regex), **kw)
-
-
-def lines(client, peer, regex, since=0):
-    return [w for w in client.writes(peer, since=since) if re.search(regex, w.text)]
-
-
-def levels(client, peer, since=0):
-    return [e[1] for e in client.find(('level', '^' + re.escape(peer)), since=since)]
 
 
 def is_otr(body):
