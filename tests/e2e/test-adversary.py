@@ -496,6 +496,14 @@ def test_refresh_flood(tap, server, trio):
     tap.is_(plaintext_on_wire(server, [alice], secret), [], 'encrypted')
 
 
+def told_too_many(tap, alice, mark, name):
+    """Alice is told (once, as an error) that bob started too many key
+    exchanges; then everything sent before has reached her."""
+    warn = line(alice, B, 'too many key exchanges', since=mark, timeout=40)
+    tap.ok(warn.flags & harness.MSG_ERROR, name)
+    harness.settle(alice)
+
+
 def otr_commit(sender_tag):
     """A v3 D-H commit (the first message of a key exchange) from a login
     with instance tag SENDER_TAG; its numbers are random, which the
@@ -526,10 +534,8 @@ def test_fragmented_commit_flood(tap, server, trio):
             for fragment in otr_fragments(otr_commit(tag), tag, 90):
                 raw.send_message('alice@localhost/e2e', fragment)
         raw.flush()
-        warn = line(alice, B, 'too many key exchanges', since=mark, timeout=40)
-        tap.ok(warn.flags & harness.MSG_ERROR, '20 key exchanges sent in fragments: alice is told '
-               'it is too many')
-        harness.settle(alice)
+        told_too_many(tap, alice, mark,
+                      '20 key exchanges sent in fragments: alice is told it is too many')
         answers = alice.find(('xmpp-out', r'\?OTR:AAMK'), since=mark)
         tap.ok(1 <= len(answers) <= 10, 'alice answers at most 10 of them (%d)' % len(answers))
         tap.ok(NOT_PRIVATE not in levels(alice, B, since=mark),
@@ -569,9 +575,8 @@ def test_query_spellings(tap, server, trio):
         for i in range(20):
             raw.send_message('alice@localhost/e2e', '?OTR?v3?' if i % 2 else '?OTR?v23?')
         raw.flush()
-        warn = line(alice, B, 'too many key exchanges', since=mark, timeout=40)
-        tap.ok(warn.flags & harness.MSG_ERROR, '20 queries spelt "?OTR?v3?": alice is told it is too many')
-        harness.settle(alice)
+        told_too_many(tap, alice, mark,
+                      '20 queries spelt "?OTR?v3?": alice is told it is too many')
         commits = alice.find(('xmpp-out', r'<body>\?OTR:AAMC'), since=mark)
         tap.ok(len(commits) <= 10, 'alice answers at most 10 of them (%d)' % len(commits))
 
@@ -590,9 +595,7 @@ def test_tag_flood(tap, server, trio):
         for i in range(15):
             raw.send_message('alice@localhost/e2e', 'tagged line %02d%s' % (i, TAG_V3))
         raw.flush()
-        warn = line(alice, B, 'too many key exchanges', since=mark, timeout=40)
-        tap.ok(warn.flags & harness.MSG_ERROR, '15 tagged messages: alice is told it is too many')
-        harness.settle(alice)
+        told_too_many(tap, alice, mark, '15 tagged messages: alice is told it is too many')
         shown = [w.text for w in alice.writes(B, since=mark) if 'tagged line' in w.text]
         tap.ok(all(any('tagged line %02d' % i in t for t in shown) for i in range(15)),
                'every one of the 15 texts is shown', repr(shown))
@@ -620,9 +623,7 @@ def test_invented_logins(tap, server, trio):
         for i in range(20):
             raw.send_message('alice@localhost/e2e', otr_dh_key(0x3000 + i, tag))
         raw.flush()
-        warn = line(alice, B, 'too many key exchanges', since=mark, timeout=40)
-        tap.ok(warn.flags & harness.MSG_ERROR, '20 messages from invented logins: alice is told')
-        harness.settle(alice)
+        told_too_many(tap, alice, mark, '20 messages from invented logins: alice is told')
         added = len(instances(alice, B)) - before
         tap.ok(added <= 10, 'at most 10 of them kept a context (%d)' % added)
         alice.send(B, 'still private with one')
